@@ -1,0 +1,152 @@
+//! Atomic file writing: a temporary file in the same folder, fsync, rename.
+//!
+//! Readers never see a half-written file: until [`AtomicFile::commit`] the
+//! data lives under a hidden temporary name, and a writer that is dropped
+//! without committing removes it.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// A file being written that appears at its final path only when committed.
+///
+/// ```
+/// use std::io::Write;
+/// use vellum_format_core::AtomicFile;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("out.bin");
+/// let mut f = AtomicFile::create(&path)?;
+/// f.write_all(b"hello")?;
+/// assert!(!path.exists());
+/// f.commit()?;
+/// assert_eq!(std::fs::read(&path)?, b"hello");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    file: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path` through a temporary file beside it.
+    pub fn create(path: impl AsRef<Path>) -> Result<AtomicFile> {
+        let target = path.as_ref().to_path_buf();
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| Error::io(&target, io::Error::other("not a file path")))?
+            .to_string_lossy()
+            .into_owned();
+        // Unique per process and per call, so concurrent writers of one
+        // target never share a temporary file.
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| Error::io(&temp, e))?;
+        Ok(AtomicFile {
+            target,
+            temp,
+            file: Some(BufWriter::with_capacity(1 << 20, file)),
+        })
+    }
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes, fsyncs, renames into place and fsyncs the folder.
+    pub fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("file is present until commit");
+        let file = file
+            .into_inner()
+            .map_err(|e| Error::io(&self.temp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&self.temp, e))?;
+        drop(file);
+        fs::rename(&self.temp, &self.target).map_err(|e| Error::io(&self.target, e))?;
+        sync_parent(&self.target);
+        Ok(())
+    }
+}
+
+/// Best-effort fsync of a path's folder so a rename is durable (not
+/// supported on every platform, hence no error).
+pub fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.as_mut().map_or(Ok(0), |f| f.write(buf))
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.write_all(buf),
+            None => Ok(()),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), |f| f.flush())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes `data` to `path` atomically.
+pub fn write_atomic(path: impl AsRef<Path>, data: &[u8]) -> Result<()> {
+    let mut f = AtomicFile::create(path.as_ref())?;
+    f.write_all(data).map_err(|e| Error::io(path.as_ref(), e))?;
+    f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_writer_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        {
+            let mut f = AtomicFile::create(&path).unwrap();
+            f.write_all(b"partial").unwrap();
+        }
+        assert!(!path.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn replaces_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        fs::write(&path, b"old").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+    }
+}
