@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | [`conformance`] | `cargo xtask conformance KIND DIR`: every case of a reference fixture folder |
 //! | [`fixtures`] | `cargo xtask fixtures [-o DIR]`: the deterministic datasets benches and the demo use |
-//! | [`bench`] | `cargo xtask bench KIND`: side-by-side runs against the Python peers |
+//! | [`bench`](mod@bench) | `cargo xtask bench KIND`: side-by-side runs against the Python peers |
 //! | [`codegen`] | `cargo xtask codegen ...`: generated Rust code |
 //! | [`ci`] | `cargo xtask ci`: fmt, clippy, tests and docs, as CI runs them |
 #![deny(missing_docs)]
