@@ -166,7 +166,6 @@ impl Error {
 
     /// Turns this error into an `std::io::Error` for `Read`/`Write` adapters,
     /// keeping it recoverable with `into_inner().downcast::<Error>()`.
-    #[allow(dead_code)] // used by the stream adapters
     pub(crate) fn into_io(self) -> std::io::Error {
         match self {
             Error::Io { source, path } if path.as_os_str().is_empty() => source,

@@ -4,6 +4,5 @@ mod datumaro_key;
 mod token;
 
 pub use datumaro_key::{DATUMARO_KEY_FILE, DATUMARO_KEY_LEN, DATUMARO_KEY_PREFIX, DatumaroKey};
-#[allow(unused_imports)] // used by the stream keys
 pub(crate) use datumaro_key::{read_small_secret, write_secret};
 pub use token::Fernet;
