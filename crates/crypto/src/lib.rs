@@ -51,3 +51,5 @@ pub use stream::{
     DEFAULT_CHUNK_SIZE, MAX_HEADER_LEN, SEALED_MAGIC, SEALED_VERSION, SealedReader, SealedSlice,
     SealedWriter, StreamHeader, TAG_LEN, seal, seal_with_chunk_size, unseal,
 };
+/// Re-exported: secrets handed out by this crate are wrapped in it.
+pub use zeroize::Zeroizing;
