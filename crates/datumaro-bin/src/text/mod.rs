@@ -1,0 +1,3 @@
+//! Text formats: the orjson-compatible writer, Datumaro JSON and COCO.
+
+pub mod orjson;
