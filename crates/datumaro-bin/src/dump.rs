@@ -1,35 +1,44 @@
 //! The whole dataset as one JSON document, with the fields and names of the
 //! reference fixtures' `expected.json` (what `vellum datumaro dump` prints).
 
+use std::path::Path;
+
 use serde_json::{Map, Value, json};
 
 use crate::model::{Annotation, AnnotationKind, Dataset, Image, Item, Media, MediaType};
 
-fn media_path(kind: MediaType, subset: &str, stored: &str) -> String {
-    if std::path::Path::new(stored).is_absolute() {
-        stored.to_owned()
+/// The media path relative to the dataset root: `<media dir>/<subset>/<stored>`
+/// for relative stored paths, the absolute path made relative to `root`
+/// when it lies below it, else the absolute path.
+fn media_path(root: Option<&Path>, kind: MediaType, subset: &str, stored: &str) -> String {
+    let p = Path::new(stored);
+    if p.is_absolute() {
+        match root.and_then(|r| p.strip_prefix(r).ok()) {
+            Some(rel) => rel.to_string_lossy().replace('\\', "/"),
+            None => stored.to_owned(),
+        }
     } else {
         format!("{}/{subset}/{stored}", kind.media_dir())
     }
 }
 
-fn image_json(img: &Image, subset: &str) -> Value {
+fn image_json(root: Option<&Path>, img: &Image, subset: &str) -> Value {
     json!({
         "kind": "image",
-        "path": media_path(MediaType::Image, subset, &img.path),
+        "path": media_path(root, MediaType::Image, subset, &img.path),
         "size": img.size.map(|(h, w)| json!([h, w])),
     })
 }
 
 /// The media of an item: `kind`, `path` (relative to the dataset root when
 /// stored relative), type-specific fields and `stored_path`.
-pub fn media_json(media: Option<&Media>, subset: &str) -> Value {
+pub fn media_json(root: Option<&Path>, media: Option<&Media>, subset: &str) -> Value {
     let Some(m) = media else {
         return Value::Null;
     };
-    let path = media_path(m.media_type(), subset, m.path());
+    let path = media_path(root, m.media_type(), subset, m.path());
     let mut v = match m {
-        Media::Image(img) => image_json(img, subset),
+        Media::Image(img) => image_json(root, img, subset),
         Media::MediaElement { .. } => json!({"kind": "media", "path": path}),
         Media::VideoFrame { index, .. } => {
             json!({"kind": "video_frame", "path": path, "index": index})
@@ -43,7 +52,10 @@ pub fn media_json(media: Option<&Media>, subset: &str) -> Value {
             json!({"kind": "video", "path": path, "step": step, "start_frame": start_frame, "end_frame": end_frame})
         }
         Media::PointCloud { extra_images, .. } => {
-            let extra: Vec<Value> = extra_images.iter().map(|i| image_json(i, subset)).collect();
+            let extra: Vec<Value> = extra_images
+                .iter()
+                .map(|i| image_json(root, i, subset))
+                .collect();
             json!({"kind": "point_cloud", "path": path, "extra_images": extra})
         }
     };
@@ -121,12 +133,12 @@ pub fn annotation_json(a: &Annotation) -> Value {
     Value::Object(m)
 }
 
-/// One item.
-pub fn item_json(item: &Item) -> Value {
+/// One item; `root` is the dataset folder media paths are shown relative to.
+pub fn item_json(root: Option<&Path>, item: &Item) -> Value {
     json!({
         "id": item.id,
         "subset": item.subset,
-        "media": media_json(item.media.as_ref(), &item.subset),
+        "media": media_json(root, item.media.as_ref(), &item.subset),
         "attributes": item.attributes,
         "annotations": item.annotations.iter().map(annotation_json).collect::<Vec<_>>(),
     })
@@ -137,7 +149,11 @@ pub fn item_json(item: &Item) -> Value {
 pub fn dataset_json(ds: &Dataset) -> Value {
     let mut subsets = Map::new();
     for s in &ds.subsets {
-        let items: Vec<Value> = s.items.iter().map(item_json).collect();
+        let items: Vec<Value> = s
+            .items
+            .iter()
+            .map(|i| item_json(ds.media_root.as_deref(), i))
+            .collect();
         subsets.insert(s.name.clone(), json!({ "items": items }));
     }
     json!({

@@ -69,13 +69,17 @@ pub(crate) fn save_item_media(
     item: &Item,
     out_root: &Path,
     opts: &ExportOptions,
+    naming: Naming,
     report: &mut ExportReport,
 ) -> Result<Option<Media>> {
     let Some(media) = &item.media else {
         return Ok(None);
     };
     let root = ds.media_root.as_deref();
-    let flat_id = item.id.replace('/', "_");
+    let flat_id = match naming {
+        Naming::Flat => item.id.replace('/', "_"),
+        Naming::Nested => item.id.clone(),
+    };
     let subset = item.subset.as_str();
     let cipher = if opts.encrypt_media {
         opts.binary.cipher.as_ref()
@@ -186,12 +190,22 @@ pub(crate) fn check_subset_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// How saved media files are named after the item id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Naming {
+    /// `a/b` → `a_b.ext` (DatumaroBinary, Datumaro JSON).
+    Flat,
+    /// `a/b` → `a/b.ext` (COCO).
+    Nested,
+}
+
 /// Items of a subset, with media saved when asked.
 pub(crate) fn prepare_items<'a>(
     ds: &'a Dataset,
     items: &'a [Item],
     out_root: &Path,
     opts: &ExportOptions,
+    naming: Naming,
     report: &mut ExportReport,
 ) -> Result<std::borrow::Cow<'a, [Item]>> {
     if !opts.save_media {
@@ -199,7 +213,7 @@ pub(crate) fn prepare_items<'a>(
     }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
-        let media = save_item_media(ds, item, out_root, opts, report)?;
+        let media = save_item_media(ds, item, out_root, opts, naming, report)?;
         out.push(Item {
             media,
             ..item.clone()

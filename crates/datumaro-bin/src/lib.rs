@@ -53,6 +53,11 @@ mod model;
 pub mod synth;
 mod text;
 
+pub use text::{
+    datumaro_json_document, datumaro_json_files, is_coco, is_datumaro_json, parse_datumaro_json,
+    read_coco, read_datumaro_json, write_coco, write_datumaro_json,
+};
+
 pub use binary::{
     Cipher, DEFAULT_MAX_BLOB_SIZE, DatumHeader, DatumReader, DatumWriter, Items, ReadOptions,
     SIGNATURE, TypeCodes, WriteOptions, datum_files, is_datumaro_binary, read_datumaro_binary,

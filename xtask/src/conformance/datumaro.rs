@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use vellum_datumaro::{
     Cipher, Dataset, DatumReader, ExportOptions, ReadOptions, TypeCodes, WriteOptions,
-    dataset_json, read_datumaro_binary, write_datumaro_binary,
+    dataset_json, datumaro_json_document, read_coco, read_datumaro_binary, read_datumaro_json,
+    write_coco, write_datumaro_binary,
 };
 
 use super::Report;
@@ -90,12 +91,146 @@ fn run_case(case: &Path, name: &str, report: &mut Report) {
             reexport(&bin, ds, expected, &info, opts.cipher.clone(), legacy)
         })(),
     );
+    let json_dir = case.join("datumaro_json");
+    if json_dir.is_dir() {
+        let jds = read_datumaro_json(&json_dir);
+        report.check(
+            format!("{name}/datumaro_json read-back"),
+            (|| {
+                let exp = load_json(&case.join("expected_datumaro_json.json"))?;
+                compare_readback(&json_dir, jds.as_ref().map_err(|e| anyhow!("{e:#}"))?, &exp)
+            })(),
+        );
+        report.check(
+            format!("{name}/datumaro_json re-export"),
+            (|| {
+                let jds = jds.as_ref().map_err(|e| anyhow!("{e:#}"))?;
+                json_identity(&json_dir, jds)?;
+                // The binary read-back converted to JSON must equal datumaro's JSON export.
+                let bds = ds.as_ref().map_err(|e| anyhow!("{e:#}"))?;
+                json_identity(&json_dir, bds).context("binary → Datumaro JSON")
+            })(),
+        );
+    }
+    let coco_dir = case.join("coco");
+    if coco_dir.is_dir() {
+        let cds = read_coco(&coco_dir);
+        report.check(
+            format!("{name}/coco read-back"),
+            (|| {
+                // datumaro merges the task files of a subset in directory order,
+                // so the order of annotations across tasks is arbitrary: compare
+                // each item's annotations as a sorted list.
+                let mut exp = load_json(&case.join("expected_coco.json"))?;
+                sort_annotations(&mut exp);
+                let mut cds = cds.as_ref().map_err(|e| anyhow!("{e:#}"))?.clone();
+                for s in &mut cds.subsets {
+                    for it in &mut s.items {
+                        it.annotations
+                            .sort_by_key(|a| sort_key(&vellum_datumaro::annotation_json(a)));
+                    }
+                }
+                compare_readback(&coco_dir, &cds, &exp)
+            })(),
+        );
+        report.check(
+            format!("{name}/coco re-export"),
+            (|| {
+                // Our COCO export of datumaro's COCO read-back reads back the same.
+                let cds = cds.as_ref().map_err(|e| anyhow!("{e:#}"))?;
+                let tmp = tempfile::tempdir()?;
+                let opts = ExportOptions {
+                    save_media: true,
+                    ..ExportOptions::default()
+                };
+                write_coco(cds, tmp.path(), &opts)?;
+                let back = read_coco(tmp.path())?;
+                let (mut a, mut b) = (dataset_json(&back), dataset_json(cds));
+                strip_key(&mut a, "stored_path");
+                strip_key(&mut b, "stored_path");
+                compare("", &a, &b)
+            })(),
+        );
+    }
+}
+
+fn sort_annotations(v: &mut Value) {
+    for s in v
+        .get_mut("subsets")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|m| m.values_mut())
+    {
+        for it in s
+            .get_mut("items")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(a) = it.get_mut("annotations").and_then(Value::as_array_mut) {
+                // Same key as ours: our dump's text of the annotation.
+                a.sort_by_key(sort_key);
+            }
+        }
+    }
+}
+
+/// Sort key of an expected annotation: type, id, then the rest.
+fn sort_key(v: &Value) -> String {
+    format!(
+        "{}{}{}",
+        v.get("type").map(Value::to_string).unwrap_or_default(),
+        v.get("id").map(Value::to_string).unwrap_or_default(),
+        v
+    )
+}
+
+fn strip_key(v: &mut Value, key: &str) {
+    match v {
+        Value::Object(m) => {
+            m.remove(key);
+            m.values_mut().for_each(|x| strip_key(x, key));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| strip_key(x, key)),
+        _ => {}
+    }
+}
+
+/// Our Datumaro JSON export of `ds` must be byte-identical to datumaro's.
+fn json_identity(dir: &Path, ds: &Dataset) -> Result<()> {
+    for s in &ds.subsets {
+        let theirs_path = dir.join("annotations").join(format!("{}.json", s.name));
+        let theirs =
+            std::fs::read(&theirs_path).with_context(|| theirs_path.display().to_string())?;
+        let ours = datumaro_json_document(&ds.infos, &ds.categories, ds.media_type, &s.items);
+        if ours != theirs {
+            let at = ours
+                .iter()
+                .zip(&theirs)
+                .position(|(a, b)| a != b)
+                .unwrap_or(ours.len().min(theirs.len()));
+            let ctx = |b: &[u8]| {
+                String::from_utf8_lossy(
+                    b.get(at.saturating_sub(40)..(at + 40).min(b.len()))
+                        .unwrap_or_default(),
+                )
+                .into_owned()
+            };
+            bail!(
+                "{}.json differs at byte {at}: ours …{}…, datumaro …{}…",
+                s.name,
+                ctx(&ours),
+                ctx(&theirs)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Our dump of `ds` against datumaro's read-back `expected`.
 fn compare_readback(root: &Path, ds: &Dataset, expected: &Value) -> Result<()> {
     let mut ours = dataset_json(ds);
-    normalise_ours(&mut ours);
+    normalise_ours(&mut ours, expected);
     let mut exp = expected.clone();
     normalise_expected(root, &mut exp);
     for key in ["media_type", "infos", "categories", "subsets"] {
@@ -110,8 +245,26 @@ fn compare_readback(root: &Path, ds: &Dataset, expected: &Value) -> Result<()> {
     Ok(())
 }
 
-/// Points-category joints are a set in datumaro: compare them sorted.
-fn normalise_ours(v: &mut Value) {
+/// Points-category joints are a set in datumaro: compare them sorted. The
+/// JSON and COCO read-backs have no `stored_path`.
+fn normalise_ours(v: &mut Value, expected: &Value) {
+    let has_stored = expected.to_string().contains("\"stored_path\"");
+    if !has_stored && let Some(subsets) = v.get_mut("subsets").and_then(Value::as_object_mut) {
+        {
+            for s in subsets.values_mut() {
+                for it in s
+                    .get_mut("items")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(m) = it.get_mut("media").and_then(Value::as_object_mut) {
+                        m.remove("stored_path");
+                    }
+                }
+            }
+        }
+    }
     if let Some(items) = v
         .pointer_mut("/categories/points/items")
         .and_then(Value::as_array_mut)
@@ -157,12 +310,12 @@ fn fix_media_path(root: &Path, subset: &str, m: &mut Map<String, Value>) {
         Some("point_cloud") => "point_clouds",
         _ => "images",
     };
-    if let Some(Value::String(p)) = m.get_mut("path") {
-        if !p.starts_with(&format!("{dir}/")) && !root.join(dir).exists() {
-            if let Some(rest) = p.strip_prefix(&format!("{subset}/")) {
-                *p = format!("{dir}/{subset}/{rest}");
-            }
-        }
+    if let Some(Value::String(p)) = m.get_mut("path")
+        && !p.starts_with(&format!("{dir}/"))
+        && !root.join(dir).exists()
+        && let Some(rest) = p.strip_prefix(&format!("{subset}/"))
+    {
+        *p = format!("{dir}/{subset}/{rest}");
     }
 }
 

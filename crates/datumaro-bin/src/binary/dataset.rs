@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::binary::header::SIGNATURE;
 use crate::binary::{DatumReader, DatumWriter, ReadOptions};
-use crate::export::{ExportOptions, ExportReport, check_subset_name, prepare_items};
+use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
 use crate::meta::{read_dataset_meta, write_dataset_meta};
 use crate::model::{Dataset, Subset};
 use crate::{Error, Result};
@@ -44,7 +44,7 @@ pub fn is_datumaro_binary(root: &Path) -> bool {
 pub fn read_datumaro_binary(root: &Path, opts: &ReadOptions) -> Result<Dataset> {
     let files = datum_files(root)?;
     let mut ds = Dataset {
-        media_root: Some(root.to_owned()),
+        media_root: Some(std::path::absolute(root).map_err(|e| Error::io(root, e))?),
         ..Dataset::default()
     };
     for (i, f) in files.iter().enumerate() {
@@ -63,10 +63,10 @@ pub fn read_datumaro_binary(root: &Path, opts: &ReadOptions) -> Result<Dataset> 
             items,
         });
     }
-    if ds.categories.is_empty() {
-        if let Some(c) = read_dataset_meta(root)? {
-            ds.categories = c;
-        }
+    if ds.categories.is_empty()
+        && let Some(c) = read_dataset_meta(root)?
+    {
+        ds.categories = c;
     }
     Ok(ds)
 }
@@ -88,7 +88,7 @@ pub fn write_datumaro_binary(
             continue;
         }
         check_subset_name(&s.name)?;
-        let items = prepare_items(ds, &s.items, root, opts, &mut report)?;
+        let items = prepare_items(ds, &s.items, root, opts, Naming::Flat, &mut report)?;
         let mut w = DatumWriter::new(
             ds.infos.clone(),
             ds.categories.clone(),

@@ -111,7 +111,34 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
     };
     let (mant, exp) = body.split_once('e').unwrap_or((body, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let mut digits: String = mant.chars().filter(|c| *c != '.').collect();
+    // Rust breaks an exact tie between two shortest candidates upwards;
+    // ryu (orjson) and Python pick the even one. A tie means the exact value
+    // is the shorter prefix followed by exactly "5".
+    if digits.len() > 1 {
+        let n = digits.len();
+        let exact = format!("{:.*e}", n + 40, x.abs());
+        let exact_digits: String = exact
+            .split_once('e')
+            .map_or("", |p| p.0)
+            .chars()
+            .filter(|c| *c != '.')
+            .collect();
+        if let (Some(prefix), Some(tail)) = (exact_digits.get(..n), exact_digits.get(n..)) {
+            let tie = tail.starts_with('5') && tail.bytes().skip(1).all(|b| b == b'0');
+            let even = prefix
+                .bytes()
+                .last()
+                .is_some_and(|d| (d - b'0').is_multiple_of(2));
+            let same_exp = exact.split_once('e').map(|p| p.1) == Some(&format!("{exp}")[..]);
+            if tie && even && same_exp && prefix != digits {
+                digits = prefix.trim_end_matches('0').to_owned();
+                if digits.is_empty() {
+                    digits.push('0');
+                }
+            }
+        }
+    }
     if neg {
         out.push(b'-');
     }
@@ -170,6 +197,8 @@ mod tests {
             (1e-7, "1e-7"),
             (5e-324, "5e-324"),
             (123456.789, "123456.789"),
+            (f64::from(213.1_f32), "213.10000610351562"),
+            (f64::from(211.22_f32), "211.22000122070312"),
             (-7.199999809265137, "-7.199999809265137"),
             (f64::NAN, "null"),
         ] {
