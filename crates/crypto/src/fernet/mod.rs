@@ -1,0 +1,8 @@
+//! Fernet and datumaro's use of it.
+
+mod datumaro_key;
+mod token;
+
+pub use datumaro_key::{DATUMARO_KEY_FILE, DATUMARO_KEY_LEN, DATUMARO_KEY_PREFIX, DatumaroKey};
+pub(crate) use datumaro_key::{read_small_secret, write_secret};
+pub use token::Fernet;

@@ -1,0 +1,300 @@
+//! Fernet, as the public specification defines it
+//! (<https://github.com/fernet/spec/blob/master/Spec.md>) and Python
+//! `cryptography.fernet` implements it. Datumaro ≤ 1.11 encrypts with it
+//! (spec: `datumaro-binary.md` §7).
+//!
+//! Token layout, before url-safe base64 (with `=` padding):
+//!
+//! | bytes | field |
+//! | --- | --- |
+//! | 1 | version, `0x80` |
+//! | 8 | timestamp, Unix seconds, big endian |
+//! | 16 | IV |
+//! | 16·n | AES-128-CBC ciphertext of the PKCS#7-padded plaintext |
+//! | 32 | HMAC-SHA256 (signing key) over all of the above |
+
+use aes::Aes128;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE;
+use cbc::cipher::block_padding::Pkcs7;
+use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::{Error, Result, os_random};
+
+const VERSION: u8 = 0x80;
+const HEADER_LEN: usize = 1 + 8 + 16;
+const MAC_LEN: usize = 32;
+const BLOCK: usize = 16;
+/// Python `cryptography` tolerates this much clock skew for tokens "from the
+/// future" when a TTL is checked.
+const MAX_CLOCK_SKEW: u64 = 60;
+/// Length of a Fernet key in its base64 form.
+pub(crate) const KEY_B64_LEN: usize = 44;
+
+type Aes128CbcEnc = cbc::Encryptor<Aes128>;
+type Aes128CbcDec = cbc::Decryptor<Aes128>;
+type HmacSha256 = Hmac<Sha256>;
+
+/// A Fernet key: 16 bytes of HMAC-SHA256 signing key, then 16 bytes of
+/// AES-128 key. Encrypts and decrypts tokens compatible with Python
+/// `cryptography.fernet.Fernet`.
+///
+/// The key bytes are wiped from memory when the value is dropped, and `Debug`
+/// never prints them.
+///
+/// ```
+/// use vellum_crypto::Fernet;
+/// let f = Fernet::from_base64("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=")?;
+/// let token = f.encrypt(b"hello");
+/// assert!(token.starts_with(b"gAAAAA"));
+/// assert_eq!(f.decrypt(&token)?, b"hello");
+/// # Ok::<(), vellum_crypto::Error>(())
+/// ```
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Fernet {
+    signing: [u8; 16],
+    encryption: [u8; 16],
+}
+
+impl std::fmt::Debug for Fernet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fernet { key: <redacted> }")
+    }
+}
+
+impl Fernet {
+    /// A Fernet from its 32 raw key bytes (first 16 = signing key, last 16 =
+    /// AES key).
+    pub fn new(key: &[u8; 32]) -> Fernet {
+        let mut signing = [0u8; 16];
+        let mut encryption = [0u8; 16];
+        signing.copy_from_slice(&key[..16]);
+        encryption.copy_from_slice(&key[16..]);
+        Fernet {
+            signing,
+            encryption,
+        }
+    }
+
+    /// A Fernet from its standard string form: 44 characters, url-safe
+    /// base64 (with `=` padding) of the 32 key bytes, as made by Python's
+    /// `Fernet.generate_key()`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] naming what is wrong (length, alphabet, padding).
+    pub fn from_base64(key: &str) -> Result<Fernet> {
+        if key.len() != KEY_B64_LEN {
+            return Err(Error::InvalidKey {
+                reason: format!(
+                    "a Fernet key is {KEY_B64_LEN} characters of url-safe base64, found {} characters",
+                    key.chars().count()
+                ),
+            });
+        }
+        let mut raw = Zeroizing::new([0u8; 33]);
+        let n = URL_SAFE
+            .decode_slice(key.as_bytes(), raw.as_mut_slice())
+            .map_err(|e| Error::InvalidKey {
+                reason: format!("a Fernet key must be url-safe base64 with padding: {e}"),
+            })?;
+        let bytes: &[u8; 32] = raw
+            .get(..n)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::InvalidKey {
+                reason: format!("a Fernet key decodes to 32 bytes, found {n}"),
+            })?;
+        Ok(Fernet::new(bytes))
+    }
+
+    /// A new random key from the operating system's generator.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn generate() -> Fernet {
+        let mut key = Zeroizing::new([0u8; 32]);
+        os_random(key.as_mut_slice());
+        Fernet::new(&key)
+    }
+
+    /// The key's standard 44-character url-safe base64 form.
+    pub fn to_base64(&self) -> String {
+        let mut key = Zeroizing::new([0u8; 32]);
+        key[..16].copy_from_slice(&self.signing);
+        key[16..].copy_from_slice(&self.encryption);
+        URL_SAFE.encode(key.as_slice())
+    }
+
+    /// Encrypts `plaintext` into a token (ASCII url-safe base64 bytes), with
+    /// the current time and a random IV, like Python's `Fernet.encrypt`.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+        let mut iv = [0u8; 16];
+        os_random(&mut iv);
+        self.encrypt_at(plaintext, unix_now(), iv)
+    }
+
+    /// Encrypts with a given timestamp (Unix seconds) and IV: deterministic,
+    /// for test vectors and reproducible files. Never reuse an IV with the
+    /// same key for different data in production.
+    pub fn encrypt_at(&self, plaintext: &[u8], timestamp: u64, iv: [u8; 16]) -> Vec<u8> {
+        let padded = (plaintext.len() / BLOCK + 1) * BLOCK;
+        let raw_len = HEADER_LEN + padded + MAC_LEN;
+        let mut raw = vec![0u8; raw_len];
+        let (header, rest) = raw.split_at_mut(HEADER_LEN);
+        header[0] = VERSION;
+        header[1..9].copy_from_slice(&timestamp.to_be_bytes());
+        header[9..].copy_from_slice(&iv);
+        let (body, _) = rest.split_at_mut(padded);
+        let ct_len = Aes128CbcEnc::new(&self.encryption.into(), &iv.into())
+            .encrypt_padded_b2b::<Pkcs7>(plaintext, body)
+            .map(<[u8]>::len)
+            .unwrap_or(padded);
+        debug_assert_eq!(ct_len, padded);
+        let mac_at = HEADER_LEN + padded;
+        let tag = self.mac(&raw[..mac_at]);
+        raw[mac_at..].copy_from_slice(&tag);
+        let mut token = vec![0u8; base64::encoded_len(raw_len, true).unwrap_or(0)];
+        let n = URL_SAFE.encode_slice(&raw, &mut token).unwrap_or(0);
+        token.truncate(n);
+        token
+    }
+
+    /// Decrypts a token made by any Fernet implementation with this key.
+    /// There is no time-to-live check (datumaro uses none); see
+    /// [`Fernet::decrypt_with_ttl`].
+    ///
+    /// The MAC is verified, in constant time, before any decryption.
+    ///
+    /// # Errors
+    /// [`Error::MalformedToken`] when the token is not a Fernet token,
+    /// [`Error::WrongKeyOrTampered`] when its MAC does not match this key,
+    /// [`Error::BadPadding`] when it authenticates but does not unpad.
+    pub fn decrypt(&self, token: &[u8]) -> Result<Vec<u8>> {
+        let (raw, _) = self.open(token)?;
+        self.decrypt_raw(raw)
+    }
+
+    /// Decrypts a token only if it is at most `ttl` seconds old at `now`
+    /// (Unix seconds) and not more than 60 s in the future, with the same
+    /// rules as Python's `Fernet.decrypt(token, ttl)`.
+    ///
+    /// # Errors
+    /// As [`Fernet::decrypt`], plus [`Error::TokenExpired`] and
+    /// [`Error::TokenFromFuture`].
+    pub fn decrypt_with_ttl(&self, token: &[u8], ttl: u64, now: u64) -> Result<Vec<u8>> {
+        let (raw, timestamp) = self.open(token)?;
+        if timestamp.saturating_add(ttl) < now {
+            return Err(Error::TokenExpired {
+                timestamp,
+                ttl,
+                now,
+            });
+        }
+        if now.saturating_add(MAX_CLOCK_SKEW) < timestamp {
+            return Err(Error::TokenFromFuture { timestamp, now });
+        }
+        self.decrypt_raw(raw)
+    }
+
+    /// The timestamp (Unix seconds) a token claims, after checking its MAC.
+    ///
+    /// # Errors
+    /// As [`Fernet::decrypt`].
+    pub fn extract_timestamp(&self, token: &[u8]) -> Result<u64> {
+        self.open(token).map(|(_, t)| t)
+    }
+
+    /// Base64-decodes a token, checks version, length and MAC, and returns
+    /// the raw bytes with the timestamp.
+    fn open(&self, token: &[u8]) -> Result<(Vec<u8>, u64)> {
+        let raw = URL_SAFE.decode(token).map_err(|e| Error::MalformedToken {
+            reason: format!("not url-safe base64 with padding: {e}"),
+        })?;
+        let Some((&version, rest)) = raw.split_first() else {
+            return Err(malformed("empty token"));
+        };
+        if version != VERSION {
+            return Err(malformed(format!(
+                "version byte is 0x{version:02x}, expected 0x80"
+            )));
+        }
+        if raw.len() < HEADER_LEN + BLOCK + MAC_LEN {
+            return Err(malformed(format!(
+                "{} bytes decoded, a token has at least {}",
+                raw.len(),
+                HEADER_LEN + BLOCK + MAC_LEN
+            )));
+        }
+        let timestamp = rest
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| malformed("no timestamp"))?;
+        let (signed, tag) = raw.split_at(raw.len() - MAC_LEN);
+        let mut mac = self.keyed_mac();
+        mac.update(signed);
+        // `verify_slice` compares in constant time (subtle).
+        mac.verify_slice(tag)
+            .map_err(|_| Error::WrongKeyOrTampered)?;
+        Ok((raw, timestamp))
+    }
+
+    /// Decrypts the ciphertext of an authenticated raw token in place and
+    /// returns the plaintext.
+    fn decrypt_raw(&self, mut raw: Vec<u8>) -> Result<Vec<u8>> {
+        let end = raw.len() - MAC_LEN;
+        let iv: [u8; 16] = raw
+            .get(9..HEADER_LEN)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| malformed("no IV"))?;
+        let body = raw
+            .get_mut(HEADER_LEN..end)
+            .ok_or_else(|| malformed("no ciphertext"))?;
+        if body.len() % BLOCK != 0 {
+            return Err(malformed(format!(
+                "ciphertext of {} bytes is not a whole number of 16-byte AES blocks",
+                body.len()
+            )));
+        }
+        let n = Aes128CbcDec::new(&self.encryption.into(), &iv.into())
+            .decrypt_padded::<Pkcs7>(body)
+            .map_err(|_| Error::BadPadding)?
+            .len();
+        raw.copy_within(HEADER_LEN..HEADER_LEN + n, 0);
+        raw.truncate(n);
+        Ok(raw)
+    }
+
+    fn keyed_mac(&self) -> HmacSha256 {
+        // HMAC zero-pads keys shorter than its 64-byte block, so padding the
+        // 16-byte signing key here is the same MAC without a fallible call.
+        let mut block = Zeroizing::new([0u8; 64]);
+        block[..16].copy_from_slice(&self.signing);
+        <HmacSha256 as KeyInit>::new(&(*block).into())
+    }
+
+    fn mac(&self, data: &[u8]) -> [u8; MAC_LEN] {
+        let mut mac = self.keyed_mac();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+}
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::MalformedToken {
+        reason: reason.into(),
+    }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
