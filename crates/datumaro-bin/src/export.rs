@@ -24,6 +24,10 @@ pub struct ExportOptions {
     pub encrypt_media: bool,
     /// DatumaroBinary options (blob size, cipher, type codes).
     pub binary: WriteOptions,
+    /// The cipher of the source's media files (a datumaro 1.11 export with
+    /// media encryption): saved images are decrypted with it when they are
+    /// Fernet tokens.
+    pub source_media_cipher: Option<Cipher>,
 }
 
 /// What an export wrote.
@@ -101,15 +105,24 @@ pub(crate) fn save_item_media(
         if let Some(parent) = dst.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
+        let source_cipher = opts
+            .source_media_cipher
+            .as_ref()
+            .filter(|_| kind == MediaType::Image);
         if src != dst {
-            match enc {
-                Some(c) => {
-                    let data = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-                    vellum_format_core::write_atomic(&dst, &c.seal(&data)?)?;
+            if enc.is_none() && source_cipher.is_none() {
+                std::fs::copy(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+            } else {
+                let mut data = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+                if let Some(c) = source_cipher
+                    && data.starts_with(b"gAAAAA")
+                {
+                    data = c.open(&data).map_err(|e| e.in_file(&src))?;
                 }
-                None => {
-                    std::fs::copy(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+                if let Some(c) = enc {
+                    data = c.seal(&data)?;
                 }
+                vellum_format_core::write_atomic(&dst, &data)?;
             }
         }
         report.media_copied += 1;

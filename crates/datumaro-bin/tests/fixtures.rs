@@ -171,3 +171,127 @@ fn truncated_and_corrupted_files_are_errors_naming_file_and_offset() {
         }
     }
 }
+
+const KEY: &str = "datum-ZGF0dW1hcm8tZml4dHVyZS1rZXktMDAwMDAwMDAwMDA=";
+
+#[test]
+fn encrypted_1_11_fixtures_read_with_the_key_and_refuse_without() {
+    use vellum_datumaro::{Cipher, Error};
+    for case in [
+        "legacy_1_11_encrypted",
+        "legacy_1_11_encrypted_no_media_enc",
+    ] {
+        let root = fixtures().join(case).join("datumaro_binary");
+        let err = read_datumaro_binary(&root, &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, Error::InFile { inner, .. } if matches!(**inner, Error::KeyRequired)),
+            "{err}"
+        );
+        let wrong = ReadOptions {
+            cipher: Some(Cipher::generate_datumaro()),
+            ..ReadOptions::default()
+        };
+        assert!(read_datumaro_binary(&root, &wrong).is_err());
+        let opts = ReadOptions {
+            cipher: Some(Cipher::from_key(KEY).unwrap()),
+            ..ReadOptions::default()
+        };
+        let ds = read_datumaro_binary(&root, &opts).unwrap();
+        assert_eq!(ds.item_count(), 4, "{case}");
+        let exp = expected(case);
+        let first = &exp["subsets"]["train"]["items"][0];
+        let item = &ds.subsets[0].items[0];
+        assert_eq!(item.id, first["id"].as_str().unwrap());
+        assert_eq!(
+            item.annotations.len(),
+            first["annotations"].as_array().unwrap().len()
+        );
+        assert!(matches!(
+            ds.subsets[0].items[0].media,
+            Some(Media::Image(_))
+        ));
+    }
+}
+
+#[test]
+fn encrypted_exports_round_trip_in_both_schemes_and_differ_from_plain() {
+    use vellum_datumaro::Cipher;
+    let root = fixtures().join("multi_blob/datumaro_binary");
+    let ds = read_datumaro_binary(&root, &ReadOptions::default()).unwrap();
+    for cipher in [Cipher::generate_datumaro(), Cipher::generate_sealed()] {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = ExportOptions {
+            binary: WriteOptions {
+                max_blob_size: 4096,
+                cipher: Some(cipher.clone()),
+                ..WriteOptions::default()
+            },
+            ..ExportOptions::default()
+        };
+        write_datumaro_binary(&ds, tmp.path(), &opts).unwrap();
+        assert_eq!(
+            tmp.path().join("secret_key.txt").exists(),
+            cipher.datumaro_compatible()
+        );
+        let bytes = std::fs::read(tmp.path().join("annotations/train.datum")).unwrap();
+        assert!(
+            !bytes.windows(9).any(|w| w == b"frames/tr"),
+            "plaintext leaked"
+        );
+        let ropts = ReadOptions {
+            cipher: Some(cipher),
+            ..ReadOptions::default()
+        };
+        let mut back = read_datumaro_binary(tmp.path(), &ropts).unwrap();
+        back.media_root = ds.media_root.clone();
+        assert_eq!(back, ds);
+        let other = ReadOptions {
+            cipher: Some(Cipher::generate_sealed()),
+            ..ReadOptions::default()
+        };
+        assert!(read_datumaro_binary(tmp.path(), &other).is_err());
+    }
+}
+
+#[test]
+fn dataset_meta_supplies_missing_categories() {
+    use vellum_datumaro::{Categories, Dataset, Item, LabelCategories, MaskCategories, MaskColor};
+    let mut ds = Dataset::default();
+    ds.categories.label = Some(LabelCategories::from_names(["background", "cat"]));
+    ds.categories.mask = Some(MaskCategories {
+        colormap: vec![
+            MaskColor {
+                label_id: 0,
+                rgb: [0, 0, 0],
+            },
+            MaskColor {
+                label_id: 1,
+                rgb: [10, 20, 30],
+            },
+        ],
+    });
+    ds.push(Item::new("a", "train"));
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = ExportOptions {
+        save_dataset_meta: true,
+        ..ExportOptions::default()
+    };
+    write_datumaro_binary(&ds, tmp.path(), &opts).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("dataset_meta.json")).unwrap())
+            .unwrap();
+    assert_eq!(meta["labels"], serde_json::json!(["background", "cat"]));
+    assert_eq!(meta["background_label"], "0");
+    // A file without categories takes them from dataset_meta.json.
+    let mut bare = ds.clone();
+    bare.categories = Categories::default();
+    let tmp2 = tempfile::tempdir().unwrap();
+    write_datumaro_binary(&bare, tmp2.path(), &ExportOptions::default()).unwrap();
+    std::fs::copy(
+        tmp.path().join("dataset_meta.json"),
+        tmp2.path().join("dataset_meta.json"),
+    )
+    .unwrap();
+    let back = read_datumaro_binary(tmp2.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(back.categories, ds.categories);
+}

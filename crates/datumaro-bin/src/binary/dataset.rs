@@ -101,7 +101,9 @@ pub fn write_datumaro_binary(
         report.bytes += w.write_to(&path)?;
         report.files.push(path);
     }
-    if let Some(c) = &opts.binary.cipher {
+    // datumaro 1.11 writes the key beside the dataset (and warns to move
+    // it); we do the same for its Fernet scheme only.
+    if let Some(c @ crate::binary::Cipher::Fernet(_)) = &opts.binary.cipher {
         vellum_format_core::write_atomic(root.join("secret_key.txt"), c.key().as_bytes())?;
     }
     if opts.save_dataset_meta {
