@@ -222,7 +222,7 @@ pub(crate) fn prepare_items<'a>(
     report: &mut ExportReport,
 ) -> Result<std::borrow::Cow<'a, [Item]>> {
     if !opts.save_media {
-        return Ok(std::borrow::Cow::Borrowed(items));
+        return Ok(relink_media(ds, items, out_root));
     }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -233,4 +233,70 @@ pub(crate) fn prepare_items<'a>(
         });
     }
     Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Without `save_media`, the output refers to the source's media files. A
+/// relative stored path only means something under its dataset root, so
+/// when the output goes elsewhere, paths that resolve to an existing file
+/// become that file's absolute path (what datumaro stores, since it holds
+/// resolved paths after import). Paths that resolve to nothing are kept
+/// verbatim.
+fn relink_media<'a>(
+    ds: &'a Dataset,
+    items: &'a [Item],
+    out_root: &Path,
+) -> std::borrow::Cow<'a, [Item]> {
+    let Some(root) = ds.media_root.as_deref() else {
+        return std::borrow::Cow::Borrowed(items);
+    };
+    if std::path::absolute(out_root).is_ok_and(|o| o == root) {
+        return std::borrow::Cow::Borrowed(items);
+    }
+    let relink = |kind: MediaType, subset: &str, p: &str| -> Option<String> {
+        if Path::new(p).is_absolute() {
+            return None;
+        }
+        let src = resolve_media_path(Some(root), kind, subset, p);
+        src.is_file().then(|| src.to_string_lossy().into_owned())
+    };
+    let needs = items.iter().any(|i| match &i.media {
+        Some(Media::PointCloud { path, extra_images }) => {
+            relink(MediaType::PointCloud, &i.subset, path).is_some()
+                || extra_images
+                    .iter()
+                    .any(|e| relink(MediaType::Image, &i.subset, &e.path).is_some())
+        }
+        Some(m) => relink(m.media_type(), &i.subset, m.path()).is_some(),
+        None => false,
+    });
+    if !needs {
+        return std::borrow::Cow::Borrowed(items);
+    }
+    let fix = |kind: MediaType, subset: &str, p: &mut String| {
+        if let Some(abs) = relink(kind, subset, p) {
+            *p = abs;
+        }
+    };
+    let out: Vec<Item> = items
+        .iter()
+        .map(|i| {
+            let mut i = i.clone();
+            let subset = i.subset.clone();
+            match &mut i.media {
+                Some(Media::Image(img)) => fix(MediaType::Image, &subset, &mut img.path),
+                Some(Media::PointCloud { path, extra_images }) => {
+                    fix(MediaType::PointCloud, &subset, path);
+                    for e in extra_images {
+                        fix(MediaType::Image, &subset, &mut e.path);
+                    }
+                }
+                Some(Media::Video { path, .. }) => fix(MediaType::Video, &subset, path),
+                Some(Media::VideoFrame { path, .. }) => fix(MediaType::VideoFrame, &subset, path),
+                Some(Media::MediaElement { path }) => fix(MediaType::MediaElement, &subset, path),
+                None => {}
+            }
+            i
+        })
+        .collect();
+    std::borrow::Cow::Owned(out)
 }

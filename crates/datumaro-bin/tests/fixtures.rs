@@ -49,6 +49,7 @@ fn reexport_is_byte_identical_to_datumaro() {
         let legacy = case.starts_with("legacy");
         let tmp = tempfile::tempdir().unwrap();
         let opts = ExportOptions {
+            save_media: case_info["export_options"]["save_media"] == true,
             binary: WriteOptions {
                 max_blob_size,
                 media_encryption: legacy,

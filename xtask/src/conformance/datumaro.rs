@@ -444,8 +444,15 @@ fn reexport(
         .and_then(|l| l.pointer("/version_header/media_encryption"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let save_media = export
+        .get("save_media")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let tmp = tempfile::tempdir()?;
     let opts = ExportOptions {
+        save_media,
+        source_media_cipher: cipher.clone(),
+        encrypt_media: media_encryption && cipher.is_some(),
         binary: WriteOptions {
             max_blob_size,
             cipher: cipher.clone(),
