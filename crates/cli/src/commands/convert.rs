@@ -88,6 +88,7 @@ pub fn run(mut args: Args, g: &Global) -> Result<Outcome> {
     if args.max_blob_size == 0 {
         bail!("--max-blob-size must be positive");
     }
+    let t0 = std::time::Instant::now();
     let ds = load(
         &input,
         args.input_format.as_deref(),
@@ -130,6 +131,8 @@ pub fn run(mut args: Args, g: &Global) -> Result<Outcome> {
         },
         ..ExportOptions::default()
     };
+    let read_seconds = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
     let spin = progress::spinner(g, "writing");
     let report = match args.format.as_str() {
         "datumaro_binary" => write_datumaro_binary(&ds, &args.output, &opts),
@@ -138,6 +141,7 @@ pub fn run(mut args: Args, g: &Global) -> Result<Outcome> {
     }
     .with_context(|| args.output.display().to_string())?;
     spin.finish_and_clear();
+    let write_seconds = t1.elapsed().as_secs_f64();
     if let Some(c) = &cipher {
         if args.encryption_key.is_none() {
             match c {
@@ -178,6 +182,8 @@ pub fn run(mut args: Args, g: &Global) -> Result<Outcome> {
         "media_copied": report.media_copied,
         "media_missing": report.media_missing.len(),
         "encrypted": cipher.is_some(),
+        "read_seconds": read_seconds,
+        "write_seconds": write_seconds,
     });
     if g.json {
         out_json(&doc)?;

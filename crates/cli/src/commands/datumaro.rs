@@ -173,20 +173,42 @@ fn hint_key(e: anyhow::Error, root: &Path) -> anyhow::Error {
     }
 }
 
+/// What `info` reports about one subset.
+#[derive(Default)]
+struct SubsetFacts {
+    items: usize,
+    counts: BTreeMap<&'static str, usize>,
+}
+
 fn info(path: &Path, key: Option<&str>, g: &Global) -> Result<Outcome> {
     let detected = detect(path)?;
+    let t0 = std::time::Instant::now();
     let mut files = Vec::new();
+    let mut facts: Vec<(String, SubsetFacts)> = Vec::new();
+    let mut meta = Dataset::default();
     if matches!(detected.format, Format::DatumaroBinary | Format::DatumFile) {
-        // Header facts per file (blob table, version, encryption).
+        // Streamed blob by blob: memory holds `num_workers` blobs, never
+        // the dataset.
         let list = if detected.format == Format::DatumFile {
             vec![path.to_owned()]
         } else {
             vellum_datumaro::datum_files(path)?
         };
         let opts = read_options(key, g)?;
-        for f in list {
-            let r = DatumReader::open(&f, &opts)?;
+        let workers = g
+            .num_workers
+            .unwrap_or_else(rayon::current_num_threads)
+            .max(1);
+        for (i, f) in list.iter().enumerate() {
+            let r = DatumReader::open(f, &opts).map_err(|e| hint_key(e.into(), path))?;
             let h = r.header();
+            if i == 0 {
+                meta.infos = h.infos.clone();
+                meta.media_type = h.media_type;
+            }
+            if meta.categories.is_empty() {
+                meta.categories = h.categories.clone();
+            }
             files.push(json!({
                 "file": f.display().to_string(),
                 "format_version": h.format_version,
@@ -195,18 +217,61 @@ fn info(path: &Path, key: Option<&str>, g: &Global) -> Result<Outcome> {
                 "blobs": h.blob_sizes.len(),
                 "blob_bytes": h.blob_sizes.iter().map(|&s| u64::from(s)).sum::<u64>(),
             }));
+            let bar = progress::bar(g, r.blob_count() as u64, "blobs");
+            let mut sf = SubsetFacts::default();
+            r.for_each_blob(workers, |items| {
+                sf.items += items.len();
+                for a in items.iter().flat_map(|i| &i.annotations) {
+                    *sf.counts.entry(a.kind.name()).or_default() += 1;
+                }
+                bar.inc(1);
+                Ok(())
+            })?;
+            bar.finish_and_clear();
+            facts.push((r.subset().to_owned(), sf));
         }
+        if meta.categories.is_empty() {
+            let root = if detected.format == Format::DatumFile {
+                path.parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(Path::new("."))
+            } else {
+                path
+            };
+            if let Some(c) = read_dataset_meta(root)? {
+                meta.categories = c;
+            }
+        }
+    } else {
+        let ds = load(path, Some(detected.format.name()), key, g)?;
+        for s in &ds.subsets {
+            let mut sf = SubsetFacts {
+                items: s.items.len(),
+                ..SubsetFacts::default()
+            };
+            for a in s.items.iter().flat_map(|i| &i.annotations) {
+                *sf.counts.entry(a.kind.name()).or_default() += 1;
+            }
+            facts.push((s.name.clone(), sf));
+        }
+        meta = Dataset {
+            subsets: Vec::new(),
+            ..ds
+        };
     }
-    let ds = load(path, Some(detected.format.name()), key, g)?;
+    let read_seconds = t0.elapsed().as_secs_f64();
+    let ds = meta;
     let mut subsets = serde_json::Map::new();
-    for s in &ds.subsets {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for a in s.items.iter().flat_map(|i| &i.annotations) {
-            *counts.entry(a.kind.name()).or_default() += 1;
+    let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut item_count = 0;
+    for (name, sf) in &facts {
+        item_count += sf.items;
+        for (k, v) in &sf.counts {
+            *totals.entry(k).or_default() += v;
         }
         subsets.insert(
-            s.name.clone(),
-            json!({"items": s.items.len(), "annotations": counts}),
+            name.clone(),
+            json!({"items": sf.items, "annotations": sf.counts}),
         );
     }
     let cats = &ds.categories;
@@ -214,14 +279,15 @@ fn info(path: &Path, key: Option<&str>, g: &Global) -> Result<Outcome> {
         "path": path.display().to_string(),
         "format": detected.format.name(),
         "media_type": ds.media_type.name(),
-        "items": ds.item_count(),
-        "annotations": ds.annotation_counts(),
+        "items": item_count,
+        "annotations": totals,
         "subsets": subsets,
         "labels": cats.label_names(),
         "mask_colors": cats.mask.as_ref().map_or(0, |m| m.colormap.len()),
         "points_categories": cats.points.as_ref().map_or(0, |p| p.items.len()),
         "infos": ds.infos,
         "files": files,
+        "read_seconds": read_seconds,
     });
     if g.json {
         out_json(&doc)?;

@@ -53,6 +53,18 @@ impl DatumReader {
         Self::open_inner(path, opts).map_err(|e| e.in_file(path))
     }
 
+    /// Reads a `.datum` file held in memory; `name` is the path errors
+    /// name and whose stem is the subset.
+    pub fn from_bytes(
+        name: impl AsRef<Path>,
+        bytes: Bytes,
+        opts: &ReadOptions,
+    ) -> Result<DatumReader> {
+        let name = name.as_ref();
+        let len = bytes.len() as u64;
+        Self::parse(name, Source::Mapped(bytes), len, opts).map_err(|e| e.in_file(name))
+    }
+
     fn open_inner(path: &Path, opts: &ReadOptions) -> Result<DatumReader> {
         let file_len = std::fs::metadata(path)
             .map_err(|e| vellum_format_core::Error::io(path, e))?
@@ -65,6 +77,15 @@ impl DatumReader {
             )?),
             _ => Source::File,
         };
+        Self::parse(path, source, file_len, opts)
+    }
+
+    fn parse(
+        path: &Path,
+        source: Source,
+        file_len: u64,
+        opts: &ReadOptions,
+    ) -> Result<DatumReader> {
         let mut fr = FieldReader {
             path,
             source: &source,
