@@ -116,6 +116,9 @@ fn dir_bytes(p: &Path) -> u64 {
         .sum()
 }
 
+/// The peer's step medians, its peak memory (KiB) and binary size.
+type PeerFigures = (Vec<(String, f64)>, Option<f64>, Option<u64>);
+
 /// Runs the datumaro comparison in `work`.
 pub fn run(work: &Path) -> Result<()> {
     let root = crate::workspace_root();
@@ -202,7 +205,7 @@ pub fn run(work: &Path) -> Result<()> {
     // The peer, in its own venv; the spec's figures when it cannot be installed.
     let peer_dir = work.join("peer");
     let script = peers_dir().join("datumaro_bench.py");
-    let peer: Result<(Vec<(String, f64)>, Option<f64>, Option<u64>)> = (|| {
+    let peer: Result<PeerFigures> = (|| {
         let python = python_venv(&work, &["datumaro==1.13.12"])?;
         eprintln!("timing {PEER} ({} repeats per step)...", repeats());
         let summary_path = work.join("peer_summary.json");
