@@ -45,7 +45,6 @@ fn rab() {
 }
 
 #[test]
-#[ignore = "issue 7 registers the datumaro runner"]
 fn datumaro() {
-    conformance("datumaro", "datumaro", 1);
+    conformance("datumaro", "datumaro", 54);
 }

@@ -1,0 +1,302 @@
+//! What every exporter shares: options, the report, and `save_media`
+//! (copying media files into the export with datumaro's names, [spec §4.1]).
+//!
+//! [spec §4.1]: ../../../../shared/specs/datumaro-binary.md
+
+use std::path::{Path, PathBuf};
+
+use crate::binary::{Cipher, WriteOptions};
+use crate::model::{Dataset, Image, Item, Media, MediaType};
+use crate::{Error, Result};
+
+/// Options shared by the exporters.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Copy media files into the export (stored paths become datumaro's
+    /// names); otherwise stored paths are kept verbatim.
+    pub save_media: bool,
+    /// Extension for saved images (default: the source's, else `.jpg`).
+    pub image_ext: Option<String>,
+    /// Also write `dataset_meta.json` (label and mask categories).
+    pub save_dataset_meta: bool,
+    /// Replace saved image files by Fernet tokens (datumaro 1.11's media
+    /// encryption); needs `binary.cipher`.
+    pub encrypt_media: bool,
+    /// DatumaroBinary options (blob size, cipher, type codes).
+    pub binary: WriteOptions,
+    /// The cipher of the source's media files (a datumaro 1.11 export with
+    /// media encryption): saved images are decrypted with it when they are
+    /// Fernet tokens.
+    pub source_media_cipher: Option<Cipher>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default)]
+pub struct ExportReport {
+    /// Annotation files written, in order.
+    pub files: Vec<PathBuf>,
+    /// Total bytes of the annotation files.
+    pub bytes: u64,
+    /// Items written.
+    pub items: usize,
+    /// Media files copied.
+    pub media_copied: usize,
+    /// Media that could not be copied (source missing), as item ids.
+    pub media_missing: Vec<String>,
+}
+
+/// Where the source file of a stored media path is: absolute paths as they
+/// are, relative ones under `<root>/<media dir>/<subset>/`.
+pub fn resolve_media_path(
+    root: Option<&Path>,
+    kind: MediaType,
+    subset: &str,
+    stored: &str,
+) -> PathBuf {
+    let p = Path::new(stored);
+    match root {
+        Some(root) if p.is_relative() => root.join(kind.media_dir()).join(subset).join(p),
+        _ => p.to_owned(),
+    }
+}
+
+fn ext_of(path: &str) -> Option<String> {
+    Path::new(path)
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+}
+
+/// Copies an item's media into `out_root` and returns the media with the
+/// stored paths datumaro gives saved files.
+pub(crate) fn save_item_media(
+    ds: &Dataset,
+    item: &Item,
+    out_root: &Path,
+    opts: &ExportOptions,
+    naming: Naming,
+    report: &mut ExportReport,
+) -> Result<Option<Media>> {
+    let Some(media) = &item.media else {
+        return Ok(None);
+    };
+    let root = ds.media_root.as_deref();
+    let flat_id = match naming {
+        Naming::Flat => item.id.replace('/', "_"),
+        Naming::Nested => item.id.clone(),
+    };
+    let subset = item.subset.as_str();
+    let cipher = if opts.encrypt_media {
+        opts.binary.cipher.as_ref()
+    } else {
+        None
+    };
+    let mut copy = |kind: MediaType,
+                    stored: &str,
+                    dest_dir: &str,
+                    name: &str,
+                    enc: Option<&Cipher>|
+     -> Result<()> {
+        let src = resolve_media_path(root, kind, subset, stored);
+        let dst = out_root.join(dest_dir).join(subset).join(name);
+        if !src.is_file() {
+            report.media_missing.push(item.id.clone());
+            return Ok(());
+        }
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let source_cipher = opts
+            .source_media_cipher
+            .as_ref()
+            .filter(|_| kind == MediaType::Image);
+        if src != dst {
+            if enc.is_none() && source_cipher.is_none() {
+                std::fs::copy(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+            } else {
+                let mut data = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+                if let Some(c) = source_cipher
+                    && data.starts_with(b"gAAAAA")
+                {
+                    data = c.open(&data).map_err(|e| e.in_file(&src))?;
+                }
+                if let Some(c) = enc {
+                    data = c.seal(&data)?;
+                }
+                vellum_format_core::write_atomic(&dst, &data)?;
+            }
+        }
+        report.media_copied += 1;
+        Ok(())
+    };
+    Ok(Some(match media {
+        Media::Image(img) => {
+            let ext = opts
+                .image_ext
+                .clone()
+                .or_else(|| ext_of(&img.path))
+                .unwrap_or_else(|| ".jpg".into());
+            let name = format!("{flat_id}{ext}");
+            copy(MediaType::Image, &img.path, "images", &name, cipher)?;
+            Media::Image(Image {
+                path: name,
+                size: img.size,
+            })
+        }
+        Media::PointCloud { path, extra_images } => {
+            let name = format!("{flat_id}.pcd");
+            copy(MediaType::PointCloud, path, "point_clouds", &name, None)?;
+            let mut extras = Vec::with_capacity(extra_images.len());
+            for (i, img) in extra_images.iter().enumerate() {
+                let ext = ext_of(&img.path).unwrap_or_else(|| ".jpg".into());
+                let rel = format!("{flat_id}/extra_image_{i}{ext}");
+                copy(MediaType::Image, &img.path, "images", &rel, None)?;
+                extras.push(Image {
+                    path: rel,
+                    size: img.size,
+                });
+            }
+            Media::PointCloud {
+                path: name,
+                extra_images: extras,
+            }
+        }
+        Media::Video {
+            path,
+            step,
+            start_frame,
+            end_frame,
+        } => {
+            let name = basename(path);
+            copy(MediaType::Video, path, "videos", &name, None)?;
+            Media::Video {
+                path: name,
+                step: *step,
+                start_frame: *start_frame,
+                end_frame: *end_frame,
+            }
+        }
+        Media::VideoFrame { path, index } => {
+            let name = basename(path);
+            copy(MediaType::VideoFrame, path, "videos", &name, None)?;
+            Media::VideoFrame {
+                path: name,
+                index: *index,
+            }
+        }
+        Media::MediaElement { path } => Media::MediaElement { path: path.clone() },
+    }))
+}
+
+fn basename(p: &str) -> String {
+    Path::new(p)
+        .file_name()
+        .map_or_else(|| p.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Checks a subset name can be a file stem (datumaro refuses `/` and `\`).
+pub(crate) fn check_subset_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(Error::Unsupported(format!(
+            "subset name {name:?} cannot be a file name"
+        )));
+    }
+    Ok(())
+}
+
+/// How saved media files are named after the item id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Naming {
+    /// `a/b` → `a_b.ext` (DatumaroBinary, Datumaro JSON).
+    Flat,
+    /// `a/b` → `a/b.ext` (COCO).
+    Nested,
+}
+
+/// Items of a subset, with media saved when asked.
+pub(crate) fn prepare_items<'a>(
+    ds: &'a Dataset,
+    items: &'a [Item],
+    out_root: &Path,
+    opts: &ExportOptions,
+    naming: Naming,
+    report: &mut ExportReport,
+) -> Result<std::borrow::Cow<'a, [Item]>> {
+    if !opts.save_media {
+        return Ok(relink_media(ds, items, out_root));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let media = save_item_media(ds, item, out_root, opts, naming, report)?;
+        out.push(Item {
+            media,
+            ..item.clone()
+        });
+    }
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// Without `save_media`, the output refers to the source's media files. A
+/// relative stored path only means something under its dataset root, so
+/// when the output goes elsewhere, paths that resolve to an existing file
+/// become that file's absolute path (what datumaro stores, since it holds
+/// resolved paths after import). Paths that resolve to nothing are kept
+/// verbatim.
+fn relink_media<'a>(
+    ds: &'a Dataset,
+    items: &'a [Item],
+    out_root: &Path,
+) -> std::borrow::Cow<'a, [Item]> {
+    let Some(root) = ds.media_root.as_deref() else {
+        return std::borrow::Cow::Borrowed(items);
+    };
+    if std::path::absolute(out_root).is_ok_and(|o| o == root) {
+        return std::borrow::Cow::Borrowed(items);
+    }
+    let relink = |kind: MediaType, subset: &str, p: &str| -> Option<String> {
+        if Path::new(p).is_absolute() {
+            return None;
+        }
+        let src = resolve_media_path(Some(root), kind, subset, p);
+        src.is_file().then(|| src.to_string_lossy().into_owned())
+    };
+    let needs = items.iter().any(|i| match &i.media {
+        Some(Media::PointCloud { path, extra_images }) => {
+            relink(MediaType::PointCloud, &i.subset, path).is_some()
+                || extra_images
+                    .iter()
+                    .any(|e| relink(MediaType::Image, &i.subset, &e.path).is_some())
+        }
+        Some(m) => relink(m.media_type(), &i.subset, m.path()).is_some(),
+        None => false,
+    });
+    if !needs {
+        return std::borrow::Cow::Borrowed(items);
+    }
+    let fix = |kind: MediaType, subset: &str, p: &mut String| {
+        if let Some(abs) = relink(kind, subset, p) {
+            *p = abs;
+        }
+    };
+    let out: Vec<Item> = items
+        .iter()
+        .map(|i| {
+            let mut i = i.clone();
+            let subset = i.subset.clone();
+            match &mut i.media {
+                Some(Media::Image(img)) => fix(MediaType::Image, &subset, &mut img.path),
+                Some(Media::PointCloud { path, extra_images }) => {
+                    fix(MediaType::PointCloud, &subset, path);
+                    for e in extra_images {
+                        fix(MediaType::Image, &subset, &mut e.path);
+                    }
+                }
+                Some(Media::Video { path, .. }) => fix(MediaType::Video, &subset, path),
+                Some(Media::VideoFrame { path, .. }) => fix(MediaType::VideoFrame, &subset, path),
+                Some(Media::MediaElement { path }) => fix(MediaType::MediaElement, &subset, path),
+                None => {}
+            }
+            i
+        })
+        .collect();
+    std::borrow::Cow::Owned(out)
+}
