@@ -331,6 +331,20 @@ fn value_case(resolver: &Resolver<PrefixDir>, v: &Json) -> Result<Outcome> {
             if let Some(text) = str_of(v.get("json_text")) {
                 let ours = object.to_platform_json();
                 ensure!(ours == text, "JSON text\n{ours}\nexpected\n{text}");
+                // The platform's JSON read back with safe validation.
+                let reload = v.get("json_reload").context("json_reload")?;
+                let back = format.from_json_text(&ours, Conversion::VALIDATE);
+                ensure!(
+                    back.is_ok() == bool_of(reload.get("ok")),
+                    "JSON reload {back:?}, expected {reload:?}"
+                );
+                if let Ok(back) = back {
+                    let equal = format.pack(&back)? == bytes;
+                    ensure!(
+                        equal == bool_of(reload.get("packed_equal")),
+                        "JSON reload packs equal: {equal}, expected {reload:?}"
+                    );
+                }
             } else if v.get("json_error").is_some() {
                 return Ok(Outcome::Deliberate(F12.into()));
             }
