@@ -275,7 +275,7 @@ fn build(
     let mode = str_of(v.get("mode")).unwrap_or("");
     let object = match conversion(mode).ok().flatten() {
         Some(c) => format.from_json(v.get("input").unwrap_or(&Json::Null), c)?,
-        None => Object::default_of(&format),
+        None => Object::default_of(&format)?,
     };
     let bytes = format.pack(&object)?;
     Ok((format, object, bytes))

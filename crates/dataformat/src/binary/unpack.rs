@@ -250,7 +250,8 @@ fn read_array(
 
 /// Most elements of an array of empty objects (which pack to no bytes, so
 /// the input cannot bound their count).
-const MAX_EMPTY_OBJECTS: u64 = 1 << 20;
+/// The same bound as for default values, so that whatever packs unpacks.
+const MAX_EMPTY_OBJECTS: u64 = crate::value::DEFAULT_BUDGET / crate::value::OBJECT_COST;
 
 /// Checks that `count` items of at least `min` bytes fit in what remains.
 fn bounded(count: u64, min: usize, r: &ByteReader<'_>, at: u64) -> Result<usize> {

@@ -144,7 +144,7 @@ pub(crate) fn from_py(format: &Arc<Format>, py: &Py<'_>, conv: Conversion) -> Re
             field: &field.name,
         };
         let v = match found {
-            None => Value::default_of(&field.ty),
+            None => Value::default_of(&field.ty)?,
             Some((_, j)) => field_value(&ctx, &field.ty, &Py::decode(j)?, conv)?,
         };
         values.push(v);
@@ -501,19 +501,21 @@ fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> 
         other => !other.truthy(),
     };
     if empty {
-        return match &ty.element {
-            Element::Object(f) => {
-                let count = ty.extents.iter().product::<u64>();
-                let objs = (0..count)
-                    .map(|_| from_py(f, &Py::None, conv))
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(Array::from_parts_unchecked(
-                    ty.extents.clone(),
-                    ArrayData::Objects(objs),
-                ))
-            }
-            _ => Ok(Array::default_of(ty)),
-        };
+        // Each element of a default object array is converted from `None`:
+        // without defaults that is the missing-fields error of its format.
+        if let Element::Object(f) = &ty.element
+            && !conv.defaults
+            && !f.fields().is_empty()
+            && crate::value::value::default_count(ty)? > 0
+        {
+            return Err(from_py(f, &Py::None, conv)
+                .err()
+                .unwrap_or(Error::TooLarge {
+                    requested: 0,
+                    limit: 0,
+                }));
+        }
+        return Array::default_of(ty);
     }
     let (shape, leaves): (Vec<u64>, Vec<Py<'_>>) = match py {
         Py::NdArray(s, shape, data) => {

@@ -6,4 +6,5 @@ mod output;
 #[allow(clippy::module_inception)]
 mod value;
 
-pub use value::{Array, ArrayData, Object, Value};
+pub(crate) use value::OBJECT_COST;
+pub use value::{Array, ArrayData, DEFAULT_BUDGET, Object, Value};

@@ -71,13 +71,13 @@ impl Value {
     /// The default value of a field type (spec §7.7), zero-filled: numbers
     /// 0, strings empty, objects defaulted, arrays with 0 along unspecified
     /// extents and zeros (never uninitialised memory, F2) elsewhere.
-    pub fn default_of(ty: &FieldType) -> Value {
-        match ty {
-            FieldType::Primitive(Primitive::Number(s)) => Value::zero(*s),
-            FieldType::Primitive(Primitive::String) => Value::String(String::new()),
-            FieldType::Object(f) => Value::Object(Object::default_of(f)),
-            FieldType::Array(a) => Value::Array(Array::default_of(a)),
-        }
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when the default would take more than
+    /// [`DEFAULT_BUDGET`] bytes (fixed extents of a declaration can ask for
+    /// absurd sizes).
+    pub fn default_of(ty: &FieldType) -> Result<Value> {
+        default_with(ty, &mut DEFAULT_BUDGET.clone())
     }
 
     /// The numeric type of a scalar value, `None` for strings, arrays and
@@ -130,6 +130,88 @@ impl Value {
             _ => return None,
         })
     }
+}
+
+/// The most bytes (counted as packed) one default value may take: fixed
+/// extents come from declarations, which may ask for absurd sizes.
+pub const DEFAULT_BUDGET: u64 = 1 << 28;
+
+/// What one object counts against [`DEFAULT_BUDGET`] (its own memory).
+pub(crate) const OBJECT_COST: u64 = 32;
+
+fn spend(budget: &mut u64, n: u64) -> Result<()> {
+    match budget.checked_sub(n) {
+        Some(rest) => {
+            *budget = rest;
+            Ok(())
+        }
+        None => Err(Error::TooLarge {
+            requested: n,
+            limit: DEFAULT_BUDGET,
+        }),
+    }
+}
+
+pub(crate) fn default_with(ty: &FieldType, budget: &mut u64) -> Result<Value> {
+    Ok(match ty {
+        FieldType::Primitive(Primitive::Number(s)) => Value::zero(*s),
+        FieldType::Primitive(Primitive::String) => Value::String(String::new()),
+        FieldType::Object(f) => Value::Object(object_default_with(f, budget)?),
+        FieldType::Array(a) => Value::Array(array_default_with(a, budget)?),
+    })
+}
+
+pub(crate) fn object_default_with(format: &Arc<Format>, budget: &mut u64) -> Result<Object> {
+    spend(budget, OBJECT_COST)?;
+    let values = format
+        .fields()
+        .iter()
+        .map(|f| default_with(&f.ty, budget))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Object {
+        format: format.clone(),
+        values,
+    })
+}
+
+/// Number of elements of a default array (0 along unspecified extents).
+pub(crate) fn default_count(ty: &ArrayType) -> Result<u64> {
+    ty.extents
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))
+        .ok_or(Error::TooLarge {
+            requested: u64::MAX,
+            limit: DEFAULT_BUDGET,
+        })
+}
+
+pub(crate) fn array_default_with(ty: &ArrayType, budget: &mut u64) -> Result<Array> {
+    let count = default_count(ty)?;
+    let data = match &ty.element {
+        Element::Primitive(Primitive::Number(s)) => {
+            let n = count.saturating_mul(s.item_size() as u64);
+            spend(budget, n)?;
+            ArrayData::Numbers {
+                scalar: *s,
+                bytes: Bytes::from(vec![0u8; n as usize]),
+            }
+        }
+        Element::Primitive(Primitive::String) => {
+            spend(budget, count.saturating_mul(8))?;
+            ArrayData::Strings(vec![String::new(); count as usize])
+        }
+        Element::Object(f) => {
+            spend(budget, count.saturating_mul(OBJECT_COST))?;
+            let objs = (0..count)
+                .map(|_| object_default_with(f, budget))
+                .collect::<Result<Vec<_>>>()?;
+            ArrayData::Objects(objs)
+        }
+    };
+    Ok(Array {
+        shape: ty.extents.clone(),
+        data,
+    })
 }
 
 /// The elements of an [`Array`].
@@ -213,21 +295,11 @@ impl Array {
 
     /// The default array of a type: 0 along unspecified extents, zeros,
     /// empty strings or default objects elsewhere.
-    pub fn default_of(ty: &ArrayType) -> Array {
-        let shape = ty.extents.clone();
-        let count = shape
-            .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(usize::try_from(d).ok()?));
-        let count = count.unwrap_or(0);
-        let data = match &ty.element {
-            Element::Primitive(Primitive::Number(s)) => ArrayData::Numbers {
-                scalar: *s,
-                bytes: Bytes::from(vec![0u8; count.saturating_mul(s.item_size())]),
-            },
-            Element::Primitive(Primitive::String) => ArrayData::Strings(vec![String::new(); count]),
-            Element::Object(f) => ArrayData::Objects(vec![Object::default_of(f); count]),
-        };
-        Array { shape, data }
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] beyond [`DEFAULT_BUDGET`] bytes.
+    pub fn default_of(ty: &ArrayType) -> Result<Array> {
+        array_default_with(ty, &mut DEFAULT_BUDGET.clone())
     }
 
     /// The extents.
@@ -333,15 +405,11 @@ impl Object {
     }
 
     /// The default object of a format (every field defaulted, zero-filled).
-    pub fn default_of(format: &Arc<Format>) -> Object {
-        Object {
-            format: format.clone(),
-            values: format
-                .fields()
-                .iter()
-                .map(|f| Value::default_of(&f.ty))
-                .collect(),
-        }
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] beyond [`DEFAULT_BUDGET`] bytes.
+    pub fn default_of(format: &Arc<Format>) -> Result<Object> {
+        object_default_with(format, &mut DEFAULT_BUDGET.clone())
     }
 
     /// The format.
