@@ -1,0 +1,4 @@
+//! The binary form: pack and unpack.
+
+pub(crate) mod pack;
+pub(crate) mod unpack;

@@ -1,0 +1,10 @@
+//! Values: the typed tree, input decoding, conversion, JSON output.
+
+pub(crate) mod convert;
+pub(crate) mod input;
+mod output;
+#[allow(clippy::module_inception)]
+mod value;
+
+pub(crate) use value::OBJECT_COST;
+pub use value::{Array, ArrayData, DEFAULT_BUDGET, Object, Value};
