@@ -21,21 +21,18 @@ fn beat() {
 }
 
 #[test]
-#[ignore = "issue 4 registers the dsrecords runner"]
 fn dsrecords() {
-    conformance("dsrecords", "dsrecords", 1);
+    conformance("dsrecords", "dsrecords", 41);
 }
 
 #[test]
-#[ignore = "issue 4 registers the tfrecord runner"]
 fn tfrecord() {
-    conformance("tfrecord", "tfrecord", 1);
+    conformance("tfrecord", "tfrecord", 9);
 }
 
 #[test]
-#[ignore = "issue 4 registers the mxnet runner"]
 fn mxnet() {
-    conformance("mxnet", "mxnet-recordio", 1);
+    conformance("mxnet", "mxnet-recordio", 4);
 }
 
 #[test]

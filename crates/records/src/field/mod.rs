@@ -1,0 +1,14 @@
+//! Field codecs (`dsrecords.io`): values to bytes and back, no I/O.
+
+mod codec;
+mod image;
+mod npy;
+mod pylit;
+mod text;
+mod value;
+
+pub use codec::{FieldCodec, Schema};
+pub use image::{ImageInfo, image_info};
+pub use npy::{Descr, NpyArray, StructField};
+pub use text::TextEncoding;
+pub use value::Value;
