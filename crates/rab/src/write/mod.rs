@@ -1,0 +1,3 @@
+//! Writing RAB files.
+
+pub(crate) mod writer;
