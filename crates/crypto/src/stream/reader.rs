@@ -62,7 +62,7 @@ impl<R: Read> SealedReader<R> {
         let (header, len) = parsed?;
         let key = header.unlock(secret)?;
         let cipher = ChunkCipher::new(&key, &header);
-        let mut sealed = Vec::with_capacity(STREAM_BATCH_CHUNKS * cipher.sealed_chunk_size() + 1);
+        let mut sealed = Vec::new();
         // Bytes read past the header belong to the first chunk.
         sealed.extend_from_slice(head.get(len..have).unwrap_or_default());
         Ok(SealedReader {
@@ -89,9 +89,12 @@ impl<R: Read> SealedReader<R> {
         let size = self.cipher.sealed_chunk_size();
         let want = STREAM_BATCH_CHUNKS * size + 1;
         let have = self.sealed.len();
-        self.sealed.resize(want, 0);
-        let got = read_full(&mut self.inner, &mut self.sealed[have..])?;
-        self.sealed.truncate(have + got);
+        // `take` + `read_to_end` grows the buffer only as data arrives, so
+        // a small stream never pays for a whole batch.
+        (&mut self.inner)
+            .take((want - have) as u64)
+            .read_to_end(&mut self.sealed)
+            .map_err(|e| Error::io("", e))?;
         let at_end = self.sealed.len() < want;
         let batch_len = if at_end { self.sealed.len() } else { want - 1 };
         let batch = &self.sealed[..batch_len];
