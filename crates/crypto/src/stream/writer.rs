@@ -96,6 +96,8 @@ impl<W: Write> SealedWriter<W> {
         let Some(inner) = self.inner.as_mut() else {
             return Err(io::Error::other("sealed stream already finished"));
         };
+        self.sealed
+            .resize(self.cipher.sealed_len(self.pending.len()), 0);
         self.cipher
             .seal_batch(
                 self.next_chunk,
