@@ -47,10 +47,6 @@ impl ChunkCipher {
         self.chunk_size + TAG_LEN
     }
 
-    pub(crate) fn header_len(&self) -> usize {
-        self.aad.len()
-    }
-
     fn nonce(&self, index: u64, last: bool) -> Result<XNonce> {
         let counter = u32::try_from(index).map_err(|_| Error::Unsupported {
             field: "chunk count (at most 2^32 chunks per stream)",
