@@ -6,7 +6,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vellum_crypto::{Fernet, SealedSlice, Secret, VellumKey, seal, unseal};
+use std::io::{Read, Write};
+
+use vellum_crypto::{
+    Fernet, SealedReader, SealedSlice, SealedWriter, Secret, VellumKey, seal, unseal,
+};
 
 const STREAM_BYTES: usize = 16 << 20;
 
@@ -40,6 +44,24 @@ fn sealed_stream(c: &mut Criterion) {
     });
     g.bench_function("unseal_1_core", |b| {
         b.iter(|| one_core.install(|| unseal(&secret, black_box(&sealed)).unwrap()))
+    });
+    g.bench_function("stream_writer_1_core", |b| {
+        b.iter(|| {
+            one_core.install(|| {
+                let mut w = SealedWriter::new(std::io::sink(), &secret).unwrap();
+                w.write_all(black_box(&plain)).unwrap();
+                w.finish().unwrap();
+            })
+        })
+    });
+    g.bench_function("stream_reader_1_core", |b| {
+        let mut buf = vec![0u8; 1 << 20];
+        b.iter(|| {
+            one_core.install(|| {
+                let mut r = SealedReader::new(black_box(&sealed[..]), &secret).unwrap();
+                while r.read(&mut buf).unwrap() > 0 {}
+            })
+        })
     });
     g.bench_function("seal_all_cores", |b| {
         b.iter(|| seal(&secret, black_box(&plain)).unwrap())
