@@ -216,12 +216,12 @@ pub fn run(work: &Path) -> Result<()> {
             "stream_open",
         ),
         (
-            &*format!("sealed stream seal 64MiB, {cores} cores"),
+            &*format!("sealed stream seal 64MiB, {cores} cores (wall)"),
             seal_n,
             "stream_seal",
         ),
         (
-            &*format!("sealed stream open 64MiB, {cores} cores"),
+            &*format!("sealed stream open 64MiB, {cores} cores (wall)"),
             open_n,
             "stream_open",
         ),
