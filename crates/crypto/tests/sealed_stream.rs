@@ -44,7 +44,7 @@ fn open_all(bytes: &[u8]) -> Result<Vec<u8>, Error> {
     } else {
         // No plaintext released by the streaming reader of a bad stream
         // that fails in its first batch.
-        if bytes.len() < HEADER + 64 * SEALED_CHUNK {
+        if bytes.len() < HEADER + (4 << 20) {
             assert!(streamed.is_empty());
         }
     }
@@ -61,7 +61,8 @@ fn seal_streaming(plain: &[u8], write_size: usize) -> Vec<u8> {
 
 #[test]
 fn round_trips_at_every_interesting_size() {
-    let batch = 64 * CHUNK;
+    // The streaming adapters work in batches of 4 MiB of plaintext.
+    let batch = 4 << 20;
     for len in [
         0,
         1,
@@ -80,7 +81,7 @@ fn round_trips_at_every_interesting_size() {
         let chunks = len.div_ceil(CHUNK).max(1);
         assert_eq!(s.len(), HEADER + len + chunks * TAG_LEN, "len {len}");
         assert_eq!(open_all(&s).unwrap(), plain, "len {len}");
-        for write_size in [1000, 4096, batch + 3] {
+        for write_size in [1000, 65_539, batch + 3] {
             let w = seal_streaming(&plain, write_size);
             assert_eq!(w.len(), s.len());
             assert_eq!(open_all(&w).unwrap(), plain, "len {len} write {write_size}");
@@ -374,4 +375,26 @@ fn fuzz_regressions_fail_cleanly() {
     framed.truncate(HEADER);
     framed.extend_from_slice(input);
     assert!(matches!(open_all(&framed), Err(Error::Truncated { .. })));
+}
+
+#[test]
+fn chunk_sizes_are_powers_of_two_from_1_kib_to_16_mib() {
+    for bad in [0usize, 512, 1000, 3 << 10, 1 << 25] {
+        assert!(
+            matches!(
+                seal_with_chunk_size(&secret(), b"x", bad),
+                Err(Error::Unsupported { .. })
+            ),
+            "{bad}"
+        );
+    }
+    let plain = data(100_000);
+    for good in [1usize << 10, 1 << 16, 1 << 24] {
+        let s = seal_with_chunk_size(&secret(), &plain, good).unwrap();
+        assert_eq!(s[10], good.trailing_zeros() as u8);
+        let mut r = SealedReader::new(&s[..], &secret()).unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(out, plain);
+    }
 }

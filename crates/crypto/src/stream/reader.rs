@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::chunk::ChunkCipher;
 use super::header::{BASE_HEADER_LEN, MAX_HEADER_LEN, StreamHeader};
-use super::writer::STREAM_BATCH_CHUNKS;
+use super::writer::batch_chunks;
 use crate::error::{Error, Result};
 use crate::key::Secret;
 
@@ -15,8 +15,8 @@ use crate::key::Secret;
 /// an `io::Error` of kind `InvalidData` (or `UnexpectedEof` for truncation)
 /// wrapping the [`Error`] (`err.into_inner()` then `downcast::<Error>()`).
 ///
-/// Memory: one batch of ciphertext and one of plaintext (about 8 MiB with
-/// 64 KiB chunks), for any stream size.
+/// Memory: one batch of ciphertext and one of plaintext (about 8 MiB; with
+/// chunks above 4 MiB, two chunks), for any stream size.
 pub struct SealedReader<R: Read> {
     inner: R,
     cipher: ChunkCipher,
@@ -87,7 +87,7 @@ impl<R: Read> SealedReader<R> {
     /// Reads, authenticates and decrypts the next batch into `plain`.
     fn fill(&mut self) -> Result<()> {
         let size = self.cipher.sealed_chunk_size();
-        let want = STREAM_BATCH_CHUNKS * size + 1;
+        let want = batch_chunks(self.cipher.chunk_size()) * size + 1;
         let have = self.sealed.len();
         // `take` + `read_to_end` grows the buffer only as data arrives, so
         // a small stream never pays for a whole batch.

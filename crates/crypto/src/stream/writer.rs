@@ -9,9 +9,16 @@ use super::header::{DEFAULT_CHUNK_SIZE, StreamHeader};
 use crate::error::Result;
 use crate::key::Secret;
 
-/// Chunks sealed per parallel batch by the streaming adapters: 64 × 64 KiB
-/// = 4 MiB of plaintext in flight, whatever the stream's size.
-pub(crate) const STREAM_BATCH_CHUNKS: usize = 64;
+/// Plaintext per parallel batch of the streaming adapters: 4 MiB (64
+/// chunks of 64 KiB), whatever the stream's size.
+const STREAM_BATCH_BYTES: usize = 4 << 20;
+
+/// Chunks per batch for a chunk size: at least one, so a stream with
+/// 16 MiB chunks (the largest a header may declare) holds one chunk in
+/// flight, not 64.
+pub(crate) fn batch_chunks(chunk_size: usize) -> usize {
+    (STREAM_BATCH_BYTES / chunk_size).max(1)
+}
 
 /// Seals everything written to it into `inner`, batch by batch, in
 /// parallel. Call [`SealedWriter::finish`] at the end: only it writes the
@@ -74,7 +81,7 @@ impl<W: Write> SealedWriter<W> {
         inner
             .write_all(&header.encode())
             .map_err(|e| crate::Error::io("", e))?;
-        let batch_bytes = STREAM_BATCH_CHUNKS * chunk_size;
+        let batch_bytes = batch_chunks(chunk_size) * chunk_size;
         Ok(SealedWriter {
             inner: Some(inner),
             cipher,
