@@ -42,11 +42,9 @@ fn open_all(bytes: &[u8]) -> Result<Vec<u8>, Error> {
     if let Ok(plain) = &one_shot {
         assert_eq!(plain, &streamed);
     } else {
-        // No plaintext released by the streaming reader of a bad stream
-        // that fails in its first batch.
-        if bytes.len() < HEADER + (4 << 20) {
-            assert!(streamed.is_empty());
-        }
+        // Whatever the streaming reader released before failing is
+        // authentic: a prefix of the data every test seals.
+        assert_eq!(streamed, data(streamed.len()));
     }
     one_shot
 }
@@ -61,7 +59,8 @@ fn seal_streaming(plain: &[u8], write_size: usize) -> Vec<u8> {
 
 #[test]
 fn round_trips_at_every_interesting_size() {
-    // The streaming adapters work in batches of 4 MiB of plaintext.
+    // Batch sizes of the streaming adapters range from a few chunks to
+    // 4 MiB of plaintext.
     let batch = 4 << 20;
     for len in [
         0,
@@ -297,9 +296,11 @@ fn wrong_key_and_wrong_passphrase_are_named() {
 
 #[test]
 fn streaming_reader_releases_nothing_from_a_bad_batch() {
+    // A batch holds at least 4 chunks (4 per worker thread), so a bad
+    // chunk 3 fails the very first read.
     let s = sealed(10 * CHUNK);
     let mut bad = s.clone();
-    bad[HEADER + 9 * SEALED_CHUNK + 3] ^= 1;
+    bad[HEADER + 3 * SEALED_CHUNK + 3] ^= 1;
     let mut r = SealedReader::new(&bad[..], &secret()).unwrap();
     let mut buf = [0u8; 100];
     let err = r.read(&mut buf).unwrap_err();

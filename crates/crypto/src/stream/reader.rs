@@ -15,8 +15,8 @@ use crate::key::Secret;
 /// an `io::Error` of kind `InvalidData` (or `UnexpectedEof` for truncation)
 /// wrapping the [`Error`] (`err.into_inner()` then `downcast::<Error>()`).
 ///
-/// Memory: one batch of ciphertext and one of plaintext (about 8 MiB; with
-/// chunks above 4 MiB, two chunks), for any stream size.
+/// Memory: one batch of ciphertext and one of plaintext (4 chunks per
+/// rayon worker, at most 4 MiB or one chunk), for any stream size.
 pub struct SealedReader<R: Read> {
     inner: R,
     cipher: ChunkCipher,

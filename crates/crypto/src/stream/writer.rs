@@ -9,23 +9,26 @@ use super::header::{DEFAULT_CHUNK_SIZE, StreamHeader};
 use crate::error::Result;
 use crate::key::Secret;
 
-/// Plaintext per parallel batch of the streaming adapters: 4 MiB (64
-/// chunks of 64 KiB), whatever the stream's size.
+/// The most plaintext per parallel batch of the streaming adapters.
 const STREAM_BATCH_BYTES: usize = 4 << 20;
 
 /// Chunks per batch for a chunk size: at least one, so a stream with
 /// 16 MiB chunks (the largest a header may declare) holds one chunk in
 /// flight, not 64.
 pub(crate) fn batch_chunks(chunk_size: usize) -> usize {
-    (STREAM_BATCH_BYTES / chunk_size).max(1)
+    // Four chunks per worker keep every core busy while a batch stays
+    // small enough to remain in cache between reading, decrypting and
+    // handing out.
+    let per_workers = rayon::current_num_threads().saturating_mul(4);
+    (STREAM_BATCH_BYTES / chunk_size).clamp(1, per_workers.max(1))
 }
 
 /// Seals everything written to it into `inner`, batch by batch, in
 /// parallel. Call [`SealedWriter::finish`] at the end: only it writes the
 /// final chunk, and a stream without one is refused by every reader.
 ///
-/// Memory: one batch of plaintext and one of ciphertext (about 8 MiB with
-/// the defaults), for any stream size.
+/// Memory: one batch of plaintext and one of ciphertext (4 chunks per
+/// rayon worker, at most 4 MiB or one chunk), for any stream size.
 ///
 /// ```
 /// use std::io::Write;
