@@ -421,6 +421,11 @@ fn process(
                     Scheme::Sealed(_) => "a Vellum sealed stream",
                     Scheme::Fernet(_) => "a Fernet token",
                 };
+                if job.from.extension().is_some_and(|e| e == "datum") {
+                    bail!(
+                        "not {what}: a datumaro .datum file encrypts its headers and blobs inside; convert it with the datumaro commands and the key instead"
+                    );
+                }
                 bail!("not {what} (pass --copy-plain to copy unencrypted files as they are)");
             }
             let mut out = AtomicFile::create(&job.to)?;

@@ -47,10 +47,6 @@ impl ChunkCipher {
         self.chunk_size + TAG_LEN
     }
 
-    pub(crate) fn header_len(&self) -> usize {
-        self.aad.len()
-    }
-
     fn nonce(&self, index: u64, last: bool) -> Result<XNonce> {
         let counter = u32::try_from(index).map_err(|_| Error::Unsupported {
             field: "chunk count (at most 2^32 chunks per stream)",
@@ -155,28 +151,39 @@ impl ChunkCipher {
             .is_ok())
     }
 
+    /// Sealed size of `plain_len` bytes of plaintext (at least one chunk).
+    pub(crate) fn sealed_len(&self, plain_len: usize) -> usize {
+        plain_len + plain_len.div_ceil(self.chunk_size).max(1) * TAG_LEN
+    }
+
     /// Seals consecutive plaintext chunks starting at chunk `first` in
-    /// parallel; `out` receives them back to back. The final chunk of the
-    /// stream is flagged when `ends_stream`.
+    /// parallel into `out`, which must be [`ChunkCipher::sealed_len`] bytes;
+    /// they land back to back. The final chunk of the stream is flagged when
+    /// `ends_stream`.
     pub(crate) fn seal_batch(
         &self,
         first: u64,
         plain: &[u8],
         ends_stream: bool,
-        out: &mut Vec<u8>,
+        out: &mut [u8],
     ) -> Result<()> {
         let n = plain.len().div_ceil(self.chunk_size).max(1);
-        out.clear();
-        out.resize(plain.len() + n * TAG_LEN, 0);
+        if out.len() != self.sealed_len(plain.len()) {
+            return Err(Error::Unsupported {
+                field: "sealed batch buffer length",
+                found: out.len() as u64,
+            });
+        }
         let sealed = self.sealed_chunk_size();
-        let chunks: Vec<(usize, &[u8])> = if plain.is_empty() {
-            vec![(0, plain)]
+        let chunks: Vec<&[u8]> = if plain.is_empty() {
+            vec![plain]
         } else {
-            plain.chunks(self.chunk_size).enumerate().collect()
+            plain.chunks(self.chunk_size).collect()
         };
         out.par_chunks_mut(sealed)
-            .zip(chunks.into_par_iter())
-            .try_for_each(|(dst, (i, src))| {
+            .zip(chunks)
+            .enumerate()
+            .try_for_each(|(i, (dst, src))| {
                 let last = ends_stream && i + 1 == n;
                 self.seal(first + i as u64, last, src, dst)
             })

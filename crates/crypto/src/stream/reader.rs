@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::chunk::ChunkCipher;
 use super::header::{BASE_HEADER_LEN, MAX_HEADER_LEN, StreamHeader};
-use super::writer::STREAM_BATCH_CHUNKS;
+use super::writer::batch_chunks;
 use crate::error::{Error, Result};
 use crate::key::Secret;
 
@@ -15,8 +15,8 @@ use crate::key::Secret;
 /// an `io::Error` of kind `InvalidData` (or `UnexpectedEof` for truncation)
 /// wrapping the [`Error`] (`err.into_inner()` then `downcast::<Error>()`).
 ///
-/// Memory: one batch of ciphertext and one of plaintext (about 8 MiB with
-/// 64 KiB chunks), for any stream size.
+/// Memory: one batch of ciphertext and one of plaintext (4 chunks per
+/// rayon worker, at most 4 MiB or one chunk), for any stream size.
 pub struct SealedReader<R: Read> {
     inner: R,
     cipher: ChunkCipher,
@@ -62,7 +62,7 @@ impl<R: Read> SealedReader<R> {
         let (header, len) = parsed?;
         let key = header.unlock(secret)?;
         let cipher = ChunkCipher::new(&key, &header);
-        let mut sealed = Vec::with_capacity(STREAM_BATCH_CHUNKS * cipher.sealed_chunk_size() + 1);
+        let mut sealed = Vec::new();
         // Bytes read past the header belong to the first chunk.
         sealed.extend_from_slice(head.get(len..have).unwrap_or_default());
         Ok(SealedReader {
@@ -87,11 +87,14 @@ impl<R: Read> SealedReader<R> {
     /// Reads, authenticates and decrypts the next batch into `plain`.
     fn fill(&mut self) -> Result<()> {
         let size = self.cipher.sealed_chunk_size();
-        let want = STREAM_BATCH_CHUNKS * size + 1;
+        let want = batch_chunks(self.cipher.chunk_size()) * size + 1;
         let have = self.sealed.len();
-        self.sealed.resize(want, 0);
-        let got = read_full(&mut self.inner, &mut self.sealed[have..])?;
-        self.sealed.truncate(have + got);
+        // `take` + `read_to_end` grows the buffer only as data arrives, so
+        // a small stream never pays for a whole batch.
+        (&mut self.inner)
+            .take((want - have) as u64)
+            .read_to_end(&mut self.sealed)
+            .map_err(|e| Error::io("", e))?;
         let at_end = self.sealed.len() < want;
         let batch_len = if at_end { self.sealed.len() } else { want - 1 };
         let batch = &self.sealed[..batch_len];

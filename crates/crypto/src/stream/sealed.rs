@@ -34,19 +34,21 @@ pub fn seal_with_chunk_size(
     let (header, key) = StreamHeader::for_sealing(secret, chunk_size)?;
     let cipher = ChunkCipher::new(&key, &header);
     let chunks = plaintext.len().div_ceil(chunk_size).max(1);
-    let mut out = Vec::with_capacity(cipher.header_len() + plaintext.len() + chunks * TAG_LEN);
-    out.extend_from_slice(&header.encode());
+    let header = header.encode();
+    let mut out = vec![0u8; header.len() + plaintext.len() + chunks * TAG_LEN];
+    let (head, mut body) = out.split_at_mut(header.len());
+    head.copy_from_slice(&header);
     let batch = BATCH_CHUNKS * chunk_size;
-    let mut sealed = Vec::new();
     let mut first = 0u64;
     let mut rest = plaintext;
     loop {
         let take = rest.len().min(batch);
         let (now, later) = rest.split_at(take);
-        cipher.seal_batch(first, now, later.is_empty(), &mut sealed)?;
-        out.extend_from_slice(&sealed);
+        let (dst, tail) = body.split_at_mut(cipher.sealed_len(now.len()));
+        cipher.seal_batch(first, now, later.is_empty(), dst)?;
         first += now.len().div_ceil(chunk_size) as u64;
         rest = later;
+        body = tail;
         if rest.is_empty() {
             return Ok(out);
         }

@@ -9,16 +9,26 @@ use super::header::{DEFAULT_CHUNK_SIZE, StreamHeader};
 use crate::error::Result;
 use crate::key::Secret;
 
-/// Chunks sealed per parallel batch by the streaming adapters: 64 × 64 KiB
-/// = 4 MiB of plaintext in flight, whatever the stream's size.
-pub(crate) const STREAM_BATCH_CHUNKS: usize = 64;
+/// The most plaintext per parallel batch of the streaming adapters.
+const STREAM_BATCH_BYTES: usize = 4 << 20;
+
+/// Chunks per batch for a chunk size: at least one, so a stream with
+/// 16 MiB chunks (the largest a header may declare) holds one chunk in
+/// flight, not 64.
+pub(crate) fn batch_chunks(chunk_size: usize) -> usize {
+    // Four chunks per worker keep every core busy while a batch stays
+    // small enough to remain in cache between reading, decrypting and
+    // handing out.
+    let per_workers = rayon::current_num_threads().saturating_mul(4);
+    (STREAM_BATCH_BYTES / chunk_size).clamp(1, per_workers.max(1))
+}
 
 /// Seals everything written to it into `inner`, batch by batch, in
 /// parallel. Call [`SealedWriter::finish`] at the end: only it writes the
 /// final chunk, and a stream without one is refused by every reader.
 ///
-/// Memory: one batch of plaintext and one of ciphertext (about 8 MiB with
-/// the defaults), for any stream size.
+/// Memory: one batch of plaintext and one of ciphertext (4 chunks per
+/// rayon worker, at most 4 MiB or one chunk), for any stream size.
 ///
 /// ```
 /// use std::io::Write;
@@ -74,7 +84,7 @@ impl<W: Write> SealedWriter<W> {
         inner
             .write_all(&header.encode())
             .map_err(|e| crate::Error::io("", e))?;
-        let batch_bytes = STREAM_BATCH_CHUNKS * chunk_size;
+        let batch_bytes = batch_chunks(chunk_size) * chunk_size;
         Ok(SealedWriter {
             inner: Some(inner),
             cipher,
@@ -96,6 +106,8 @@ impl<W: Write> SealedWriter<W> {
         let Some(inner) = self.inner.as_mut() else {
             return Err(io::Error::other("sealed stream already finished"));
         };
+        self.sealed
+            .resize(self.cipher.sealed_len(self.pending.len()), 0);
         self.cipher
             .seal_batch(
                 self.next_chunk,
