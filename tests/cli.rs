@@ -91,3 +91,39 @@ fn demo_runs_on_the_embedded_default() {
             .is_file()
     );
 }
+
+#[test]
+fn inspect_recognises_a_sealed_stream_and_encrypted_datum_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.bin");
+    let sealed = dir.path().join("plain.sealed");
+    std::fs::write(&plain, b"some bytes worth hiding").unwrap();
+    let key = vellum().arg("keygen").output().unwrap();
+    assert!(key.status.success());
+    let key = String::from_utf8(key.stdout).unwrap();
+    let key = key.lines().last().unwrap().trim().to_owned();
+    let enc = vellum()
+        .arg("encrypt")
+        .arg(&plain)
+        .arg("-o")
+        .arg(&sealed)
+        .args(["--key", &key])
+        .output()
+        .unwrap();
+    assert!(
+        enc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enc.stderr)
+    );
+    assert_eq!(inspect_format(sealed.to_str().unwrap()), "vellum_sealed");
+
+    let datum = vellum_tests::fixtures()
+        .join("datumaro/legacy_1_11_encrypted/datumaro_binary/annotations/train.datum");
+    let out = vellum()
+        .args(["--json", "inspect"])
+        .arg(&datum)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["details"]["encrypted"], true);
+}

@@ -38,6 +38,8 @@ pub enum Format {
     MxnetRecordIo,
     /// A BEAT prefix folder (with `dataformats/`).
     BeatPrefix,
+    /// A Vellum sealed stream (XChaCha20-Poly1305), from `vellum encrypt`.
+    Sealed,
 }
 
 impl Format {
@@ -53,6 +55,7 @@ impl Format {
             Format::TfRecord => "tfrecord",
             Format::MxnetRecordIo => "mxnet_recordio",
             Format::BeatPrefix => "beat_prefix",
+            Format::Sealed => "vellum_sealed",
         }
     }
 
@@ -68,6 +71,7 @@ impl Format {
             Format::TfRecord => "TFRecord file",
             Format::MxnetRecordIo => "MXNet RecordIO file",
             Format::BeatPrefix => "BEAT prefix folder",
+            Format::Sealed => "Vellum sealed stream (XChaCha20-Poly1305, encrypted)",
         }
     }
 }
@@ -98,10 +102,17 @@ pub fn detect(path: &Path) -> Result<Detected> {
     let size = meta.len();
     details.insert("file_size".into(), json!(size));
     let format = if prefix.starts_with(DATUM_SIGNATURE) {
+        datum_details(path, &mut details)?;
         Format::DatumFile
+    } else if prefix.starts_with(&vellum_crypto::SEALED_MAGIC) {
+        Format::Sealed
     } else if prefix.starts_with(RAB_MAGIC) && prefix.len() >= 7 {
-        let h = u32::from_le_bytes([prefix[3], prefix[4], prefix[5], prefix[6]]);
-        details.insert("header_length".into(), json!(h));
+        // Header only: the payloads are not read.
+        let rab = vellum_rab::RabReader::open(path)?;
+        details.insert("header_length".into(), json!(rab.header_len()));
+        details.insert("datasets".into(), json!(rab.datasets().len()));
+        let names: Vec<&str> = rab.names().take(20).collect();
+        details.insert("names".into(), json!(names));
         Format::Rab
     } else if prefix.starts_with(&MXNET_MAGIC) {
         Format::MxnetRecordIo
@@ -120,6 +131,32 @@ pub fn detect(path: &Path) -> Result<Detected> {
         );
     };
     Ok(Detected { format, details })
+}
+
+/// Header facts of a `.datum` file (headers only, no blob is read).
+fn datum_details(path: &Path, details: &mut serde_json::Map<String, Value>) -> Result<()> {
+    match vellum_datumaro::DatumReader::open(path, &Default::default()) {
+        Ok(r) => {
+            let h = r.header();
+            details.insert("subset".into(), json!(r.subset()));
+            details.insert("media_type".into(), json!(format!("{:?}", h.media_type)));
+            details.insert("blobs".into(), json!(h.blob_sizes.len()));
+            details.insert("encrypted".into(), json!(h.encrypted));
+        }
+        Err(e) => {
+            let key_required = match &e {
+                vellum_datumaro::Error::InFile { inner, .. } => {
+                    matches!(**inner, vellum_datumaro::Error::KeyRequired)
+                }
+                other => matches!(other, vellum_datumaro::Error::KeyRequired),
+            };
+            if !key_required {
+                return Err(e.into());
+            }
+            details.insert("encrypted".into(), json!(true));
+        }
+    }
+    Ok(())
 }
 
 fn is_tfrecord_start(prefix: &[u8]) -> bool {
