@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use vellum_format_core::{Backend, Limits, open_bytes};
 
 use super::layout::{IndexWords, RESERVED_HEADER, index_path_for, locate};
+use super::writer::{DatasetWriter, WriteOptions};
 use crate::{Error, Result, Schema, Value};
 
 /// How to open a dataset.
@@ -220,6 +221,22 @@ impl Dataset {
             });
         }
         Ok(range.map(move |i| self.get(i)))
+    }
+
+    /// Copies the live records, in index order, into a new dataset at
+    /// `output` (dsrecords' `defrag`): dead bytes and the stale index tail
+    /// are left behind. Returns the new data and index paths.
+    pub fn defrag(
+        &self,
+        output: impl AsRef<Path>,
+        opts: WriteOptions,
+    ) -> Result<(PathBuf, PathBuf)> {
+        let mut w = DatasetWriter::create(output, opts)?;
+        for r in self.iter() {
+            let r = r?;
+            w.append(&r.fields().collect::<Vec<_>>())?;
+        }
+        w.finish()
     }
 
     /// Every record, in parallel (rayon), in index order when collected.
