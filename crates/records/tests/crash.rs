@@ -97,9 +97,8 @@ fn killed_writers_leave_consistent_datasets() {
             .unwrap();
         let acked = text
             .lines()
-            .filter_map(|l| l.strip_prefix("acked "))
-            .filter_map(|n| n.trim().parse::<u64>().ok())
-            .last()
+            .rev()
+            .find_map(|l| l.strip_prefix("acked ")?.trim().parse::<u64>().ok())
             .unwrap_or(acked_total);
         if !path.exists() {
             continue; // killed before it created the files
