@@ -5,8 +5,8 @@
 //! for byte (spec: `dsrecords.md` in the shared specs), fast, from many
 //! threads, with every index and length checked; and the two record formats
 //! its users meet most, TFRecord (CRC-checked) and MXNet RecordIO. What it
-//! is not for: decoding images (fields keep their encoded bytes) or
-//! TensorFlow's `SequenceExample`.
+//! is not for: image processing (fields keep their encoded bytes; pixels
+//! only with the `image-decode` feature) or TensorFlow's `SequenceExample`.
 //!
 //! | concept | items |
 //! | --- | --- |
@@ -35,6 +35,11 @@
 //! reserved-area reads; an append after a removal writes its slot right
 //! after the live ones (the reference loses the record, §3.4); appends write
 //! data before the index so a crash never leaves a count over missing data.
+//!
+//! Cargo features: `image-decode` adds [`decode_image`] (PNG exact, palette
+//! images as indices; JPEG grey or RGB) through the pure-Rust `png` and
+//! `zune-jpeg` crates. Without it, image fields are bytes with their format
+//! and size read from the header ([`image_info`]).
 //!
 //! # Example
 //!
@@ -74,6 +79,8 @@ pub use dsrecords::{
     write_manifest,
 };
 pub use error::{Error, Result};
+#[cfg(feature = "image-decode")]
+pub use field::{DecodedImage, decode_image};
 pub use field::{
     Descr, FieldCodec, ImageInfo, NpyArray, Schema, StructField, TextEncoding, Value, image_info,
 };
