@@ -207,3 +207,25 @@ fn reference_crash_states_are_detected_and_recovered() {
         check_record(&ds, kept as usize);
     }
 }
+
+/// A consistent dataset with a stale tail (the reference's mutations
+/// fixture) is left byte for byte as it is.
+#[test]
+fn recover_leaves_consistent_datasets_alone() {
+    let src = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/dsrecords/mutations");
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("data.rec");
+    std::fs::copy(src.join("data.rec"), &rec).unwrap();
+    std::fs::copy(src.join("data.idx"), dir.path().join("data.idx")).unwrap();
+    let r = recover(&rec, 2, None).unwrap();
+    assert!(r.unchanged(), "{r:?}");
+    assert_eq!(
+        std::fs::read(&rec).unwrap(),
+        std::fs::read(src.join("data.rec")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("data.idx")).unwrap(),
+        std::fs::read(src.join("data.idx")).unwrap()
+    );
+}
