@@ -14,6 +14,7 @@
 //! | DSRecords writing | [`write_all`], [`DatasetWriter`] (append, update, `remove_swap`, `remove`, `compact_index`), [`WriteOptions`], [`Durability`] |
 //! | crash safety and integrity | [`verify`], [`recover`], [`ChecksumKind`] sidecars ([`Checksums`]) |
 //! | field codecs (`dsrecords.io`) | [`FieldCodec`], [`Schema`], [`Value`], [`NpyArray`], [`TextEncoding`] |
+//! | images | [`image_info`]; `decode_image` with the `image-decode` feature |
 //! | TFRecord | [`TfRecordReader`], [`TfRecordWriter`], [`Example`], [`masked_crc32c`], [`parse_tfindex`] |
 //! | MXNet RecordIO | [`RecordIoReader`], [`RecordIoWriter`], [`IndexedRecordIo`], [`IrHeader`] |
 //!

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use rayon::prelude::*;
 use vellum_format_core::{Backend, Limits, open_bytes};
 
-use super::layout::{IndexWords, RESERVED_HEADER, index_path_for, locate};
+use super::layout::{FieldEnds, IndexWords, RESERVED_HEADER, index_path_for, locate};
 use super::writer::{DatasetWriter, WriteOptions};
 use crate::{Error, Result, Schema, Value};
 
@@ -251,7 +251,7 @@ pub struct Record {
     index: u64,
     offset: u64,
     body: Bytes,
-    ends: Vec<usize>,
+    ends: FieldEnds,
 }
 
 impl Record {
