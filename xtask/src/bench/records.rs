@@ -228,7 +228,7 @@ pub fn run(work: &Path) -> Result<()> {
     // The peer's data files are no longer needed.
     let _ = std::fs::remove_dir_all(&peer_work);
 
-    eprintln!("bench records: running vellum, {REPEATS} repeats");
+    eprintln!("bench records: running vellum, {OUR_REPEATS} repeats");
     let recs = workload(N, PAYLOAD, 12345);
     let ours = run_ours(work, &recs)?;
     let mb = |bytes: u64, secs: f64| bytes as f64 / secs / 1e6;
