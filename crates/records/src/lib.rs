@@ -73,6 +73,19 @@ mod field;
 mod recordio;
 mod tfrecord;
 
+/// Opens a data file: the read backend copies it into private memory
+/// (huge-page backed when large), the mmap backend maps it.
+pub(crate) fn open_data(
+    path: &std::path::Path,
+    backend: vellum_format_core::Backend,
+    limits: &vellum_format_core::Limits,
+) -> vellum_format_core::Result<bytes::Bytes> {
+    match backend {
+        vellum_format_core::Backend::Read => vellum_format_core::read_private(path, limits),
+        other => vellum_format_core::open_bytes(path, other, limits),
+    }
+}
+
 pub use dsrecords::{
     ChecksumKind, Checksums, Dataset, DatasetWriter, Durability, OpenOptions, Problem, ProblemKind,
     RESERVED_HEADER, Record, RecoverReport, ShardedDataset, UpdatePath, VerifyReport, WriteOptions,

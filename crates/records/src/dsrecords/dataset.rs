@@ -79,7 +79,7 @@ impl Dataset {
             .unwrap_or_else(|| index_path_for(path));
         let index = open_bytes(&index_path, Backend::Read, &opts.limits)
             .map_err(|e| Error::from(e).in_file(&index_path))?;
-        let data = open_bytes(path, opts.backend, &opts.limits)
+        let data = crate::open_data(path, opts.backend, &opts.limits)
             .map_err(|e| Error::from(e).in_file(path))?;
         let mut ds = Dataset::from_bytes(data, index, fields).map_err(|e| match e {
             e @ Error::IndexTruncated { .. } => e.in_file(&index_path),
