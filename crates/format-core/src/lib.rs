@@ -51,6 +51,7 @@ mod dtype;
 mod error;
 mod file;
 mod limits;
+mod private_read;
 mod reader;
 mod view;
 
@@ -61,6 +62,7 @@ pub use dtype::{ByteOrder, DType, Scalar};
 pub use error::{Error, Result};
 pub use file::{Backend, open_bytes, read_bytes, read_prefix, read_range};
 pub use limits::Limits;
+pub use private_read::read_private;
 pub use reader::{ByteReader, checked_product, checked_range};
 pub use view::{Element, Number, element, encode, view, view_as, view_bool};
 

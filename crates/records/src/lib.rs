@@ -5,8 +5,8 @@
 //! for byte (spec: `dsrecords.md` in the shared specs), fast, from many
 //! threads, with every index and length checked; and the two record formats
 //! its users meet most, TFRecord (CRC-checked) and MXNet RecordIO. What it
-//! is not for: decoding images (fields keep their encoded bytes) or
-//! TensorFlow's `SequenceExample`.
+//! is not for: image processing (fields keep their encoded bytes; pixels
+//! only with the `image-decode` feature) or TensorFlow's `SequenceExample`.
 //!
 //! | concept | items |
 //! | --- | --- |
@@ -14,6 +14,7 @@
 //! | DSRecords writing | [`write_all`], [`DatasetWriter`] (append, update, `remove_swap`, `remove`, `compact_index`), [`WriteOptions`], [`Durability`] |
 //! | crash safety and integrity | [`verify`], [`recover`], [`ChecksumKind`] sidecars ([`Checksums`]) |
 //! | field codecs (`dsrecords.io`) | [`FieldCodec`], [`Schema`], [`Value`], [`NpyArray`], [`TextEncoding`] |
+//! | images | [`image_info`]; `decode_image` with the `image-decode` feature |
 //! | TFRecord | [`TfRecordReader`], [`TfRecordWriter`], [`Example`], [`masked_crc32c`], [`parse_tfindex`] |
 //! | MXNet RecordIO | [`RecordIoReader`], [`RecordIoWriter`], [`IndexedRecordIo`], [`IrHeader`] |
 //!
@@ -35,6 +36,11 @@
 //! reserved-area reads; an append after a removal writes its slot right
 //! after the live ones (the reference loses the record, §3.4); appends write
 //! data before the index so a crash never leaves a count over missing data.
+//!
+//! Cargo features: `image-decode` adds [`decode_image`] (PNG exact, palette
+//! images as indices; JPEG grey or RGB) through the pure-Rust `png` and
+//! `zune-jpeg` crates. Without it, image fields are bytes with their format
+//! and size read from the header ([`image_info`]).
 //!
 //! # Example
 //!
@@ -67,6 +73,19 @@ mod field;
 mod recordio;
 mod tfrecord;
 
+/// Opens a data file: the read backend copies it into private memory
+/// (huge-page backed when large), the mmap backend maps it.
+pub(crate) fn open_data(
+    path: &std::path::Path,
+    backend: vellum_format_core::Backend,
+    limits: &vellum_format_core::Limits,
+) -> vellum_format_core::Result<bytes::Bytes> {
+    match backend {
+        vellum_format_core::Backend::Read => vellum_format_core::read_private(path, limits),
+        other => vellum_format_core::open_bytes(path, other, limits),
+    }
+}
+
 pub use dsrecords::{
     ChecksumKind, Checksums, Dataset, DatasetWriter, Durability, OpenOptions, Problem, ProblemKind,
     RESERVED_HEADER, Record, RecoverReport, ShardedDataset, UpdatePath, VerifyReport, WriteOptions,
@@ -74,6 +93,8 @@ pub use dsrecords::{
     write_manifest,
 };
 pub use error::{Error, Result};
+#[cfg(feature = "image-decode")]
+pub use field::{DecodedImage, decode_image};
 pub use field::{
     Descr, FieldCodec, ImageInfo, NpyArray, Schema, StructField, TextEncoding, Value, image_info,
 };

@@ -222,7 +222,9 @@ impl RecoverReport {
 /// Repairs a dataset after a crash: keeps the longest run of complete
 /// records from the start of the index, sets the count to it, drops the
 /// slots after it, and truncates the data file after the furthest kept
-/// record. Each step leaves a consistent dataset, so a crash during
+/// record. A dataset whose counted records are all complete keeps its
+/// stale index tail (and the records it points at); only bytes after every
+/// record go. Each step leaves a consistent dataset, so a crash during
 /// `recover` is harmless. A checksum sidecar is trimmed to the data kept.
 pub fn recover(
     path: impl AsRef<Path>,
@@ -264,6 +266,19 @@ pub fn recover(
             Err(_) => break,
         }
     }
+    // A consistent index keeps its stale tail (it is valid dsrecords), and
+    // the bytes of records its stale slots still point at stay too.
+    let intact = kept == count && count <= slots;
+    if intact {
+        for w in (count as usize + 1)..words.words() {
+            if let Some(span) = words
+                .word(w)
+                .and_then(|o| locate(&data, w as u64, o, fields).ok())
+            {
+                furthest = furthest.max(span.end as u64);
+            }
+        }
+    }
     let data_len = data.len() as u64;
     let index_len = index.len() as u64;
     drop((data, index));
@@ -277,7 +292,11 @@ pub fn recover(
             .map_err(|e| Error::io(p, e))
     };
     // 1. The count: only ever lowered, so every state in between is valid.
-    let new_index_len = 8 * (kept + 1);
+    let new_index_len = if intact && index_len >= 8 {
+        index_len / 8 * 8
+    } else {
+        8 * (kept + 1)
+    };
     let idx = open(&index_path)?;
     if kept != count || index_len < 8 {
         use std::io::{Seek, SeekFrom, Write};

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use rayon::prelude::*;
 use vellum_format_core::{Backend, Limits, open_bytes};
 
-use super::layout::{IndexWords, RESERVED_HEADER, index_path_for, locate};
+use super::layout::{FieldEnds, IndexWords, RESERVED_HEADER, index_path_for, locate};
+use super::writer::{DatasetWriter, WriteOptions};
 use crate::{Error, Result, Schema, Value};
 
 /// How to open a dataset.
@@ -78,7 +79,7 @@ impl Dataset {
             .unwrap_or_else(|| index_path_for(path));
         let index = open_bytes(&index_path, Backend::Read, &opts.limits)
             .map_err(|e| Error::from(e).in_file(&index_path))?;
-        let data = open_bytes(path, opts.backend, &opts.limits)
+        let data = crate::open_data(path, opts.backend, &opts.limits)
             .map_err(|e| Error::from(e).in_file(path))?;
         let mut ds = Dataset::from_bytes(data, index, fields).map_err(|e| match e {
             e @ Error::IndexTruncated { .. } => e.in_file(&index_path),
@@ -222,6 +223,22 @@ impl Dataset {
         Ok(range.map(move |i| self.get(i)))
     }
 
+    /// Copies the live records, in index order, into a new dataset at
+    /// `output` (dsrecords' `defrag`): dead bytes and the stale index tail
+    /// are left behind. Returns the new data and index paths.
+    pub fn defrag(
+        &self,
+        output: impl AsRef<Path>,
+        opts: WriteOptions,
+    ) -> Result<(PathBuf, PathBuf)> {
+        let mut w = DatasetWriter::create(output, opts)?;
+        for r in self.iter() {
+            let r = r?;
+            w.append(&r.fields().collect::<Vec<_>>())?;
+        }
+        w.finish()
+    }
+
     /// Every record, in parallel (rayon), in index order when collected.
     pub fn par_iter(&self) -> impl IndexedParallelIterator<Item = Result<Record>> + '_ {
         (0..self.count).into_par_iter().map(move |i| self.get(i))
@@ -234,7 +251,7 @@ pub struct Record {
     index: u64,
     offset: u64,
     body: Bytes,
-    ends: Vec<usize>,
+    ends: FieldEnds,
 }
 
 impl Record {

@@ -37,6 +37,60 @@ pub fn pack_record<F: AsRef<[u8]>>(fields: &[F], out: &mut Vec<u8>) {
     }
 }
 
+/// Fields kept inline in a record (no allocation per record up to this).
+const INLINE_FIELDS: usize = 7;
+
+/// Cumulative field ends of one record: inline for the usual handful of
+/// fields, so a random read allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FieldEnds {
+    Inline {
+        len: u8,
+        ends: [usize; INLINE_FIELDS],
+    },
+    Heap(Vec<usize>),
+}
+
+impl FieldEnds {
+    fn with_capacity(n: usize) -> FieldEnds {
+        if n <= INLINE_FIELDS {
+            FieldEnds::Inline {
+                len: 0,
+                ends: [0; INLINE_FIELDS],
+            }
+        } else {
+            FieldEnds::Heap(Vec::with_capacity(n))
+        }
+    }
+
+    fn push(&mut self, end: usize) {
+        match self {
+            FieldEnds::Inline { len, ends } => match ends.get_mut(usize::from(*len)) {
+                Some(slot) => {
+                    *slot = end;
+                    *len += 1;
+                }
+                None => {
+                    let mut v = ends.to_vec();
+                    v.push(end);
+                    *self = FieldEnds::Heap(v);
+                }
+            },
+            FieldEnds::Heap(v) => v.push(end),
+        }
+    }
+}
+
+impl std::ops::Deref for FieldEnds {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match self {
+            FieldEnds::Inline { len, ends } => ends.get(..usize::from(*len)).unwrap_or(&[]),
+            FieldEnds::Heap(v) => v,
+        }
+    }
+}
+
 /// Where one record's parts lie in the data file.
 #[derive(Debug, Clone)]
 pub(crate) struct RecordSpan {
@@ -46,7 +100,7 @@ pub(crate) struct RecordSpan {
     pub end: usize,
     /// Cumulative payload ends, relative to `body_start`; `ends[j]` is the
     /// end of field `j`.
-    pub ends: Vec<usize>,
+    pub ends: FieldEnds,
 }
 
 /// Locates the record of `fields` fields at `offset` in `data`, checking
@@ -81,7 +135,7 @@ pub(crate) fn locate(data: &[u8], index: u64, offset: u64, fields: usize) -> Res
             ))
         })?;
     let mut r = ByteReader::with_base(data.get(headers.clone()).unwrap_or(&[]), offset);
-    let mut ends = Vec::with_capacity(fields);
+    let mut ends = FieldEnds::with_capacity(fields);
     let mut sum: u64 = 0;
     for _ in 0..fields {
         let len = r.u64_le("field length")?;
@@ -166,7 +220,11 @@ mod tests {
         pack_record(&[&[1u8, 0, 0, 0][..], b"a", b"xy"], &mut rec);
         assert_eq!(&rec[1024..1032], &4u64.to_le_bytes());
         let span = locate(&rec, 0, 1024, 3).unwrap();
-        assert_eq!(span.ends, vec![4, 5, 7]);
+        assert_eq!(&*span.ends, &[4, 5, 7]);
+        let many = vec![&b"x"[..]; 9];
+        let mut rec9 = vec![0u8; 1024];
+        pack_record(&many, &mut rec9);
+        assert_eq!(locate(&rec9, 0, 1024, 9).unwrap().ends.len(), 9);
         assert_eq!(&rec[span.body_start..span.end], b"\x01\x00\x00\x00axy");
     }
 

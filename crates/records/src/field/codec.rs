@@ -191,49 +191,35 @@ impl FieldCodec {
         self.decode_at(bytes, 0)
     }
 
+    /// The field as exactly `N` bytes (fixed-width codecs).
+    fn exact<const N: usize>(&self, bytes: &[u8]) -> Result<[u8; N]> {
+        <[u8; N]>::try_from(bytes)
+            .map_err(|_| self.bad(format!("expected {N} bytes, the field has {}", bytes.len())))
+    }
+
     fn decode_at(&self, bytes: &Bytes, depth: usize) -> Result<Value> {
-        let exact = |n: usize| {
-            if bytes.len() == n {
-                Ok(())
-            } else {
-                Err(self.bad(format!("expected {n} bytes, the field has {}", bytes.len())))
-            }
-        };
         Ok(match self {
             FieldCodec::Int { bytes: w, signed } => {
-                exact(usize::from(*w))?;
-                let mut buf = [0u8; 8];
-                buf[..usize::from(*w)].copy_from_slice(bytes);
-                let raw = u64::from_le_bytes(buf);
+                let raw = match w {
+                    1 => u64::from(u8::from_le_bytes(self.exact(bytes)?)),
+                    2 => u64::from(u16::from_le_bytes(self.exact(bytes)?)),
+                    4 => u64::from(u32::from_le_bytes(self.exact(bytes)?)),
+                    _ => u64::from_le_bytes(self.exact(bytes)?),
+                };
                 if *signed {
+                    // Sign-extend from the field's width.
                     let shift = 64 - u32::from(*w) * 8;
                     Value::Int(((raw << shift) as i64) >> shift)
                 } else {
                     Value::UInt(raw)
                 }
             }
-            FieldCodec::Float { bits } => match bits {
-                16 => {
-                    exact(2)?;
-                    Value::Float(f16::from_le_bytes([bytes[0], bytes[1]]).to_f64())
-                }
-                32 => {
-                    exact(4)?;
-                    Value::Float(
-                        f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]).into(),
-                    )
-                }
-                _ => {
-                    exact(8)?;
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(bytes);
-                    Value::Float(f64::from_le_bytes(b))
-                }
-            },
-            FieldCodec::Bool => {
-                exact(1)?;
-                Value::Bool(bytes[0] != 0)
-            }
+            FieldCodec::Float { bits } => Value::Float(match bits {
+                16 => f16::from_le_bytes(self.exact(bytes)?).to_f64(),
+                32 => f32::from_le_bytes(self.exact(bytes)?).into(),
+                _ => f64::from_le_bytes(self.exact(bytes)?),
+            }),
+            FieldCodec::Bool => Value::Bool(self.exact::<1>(bytes)? != [0]),
             FieldCodec::Str(enc) => Value::Str(enc.decode(bytes).map_err(|r| self.bad(r))?),
             FieldCodec::Bytes | FieldCodec::Image => Value::Bytes(bytes.clone()),
             FieldCodec::List(item) => {

@@ -8,6 +8,8 @@ mod text;
 mod value;
 
 pub use codec::{FieldCodec, Schema};
+#[cfg(feature = "image-decode")]
+pub use image::{DecodedImage, decode_image};
 pub use image::{ImageInfo, image_info};
 pub use npy::{Descr, NpyArray, StructField};
 pub use text::TextEncoding;

@@ -108,7 +108,7 @@ impl TextEncoding {
                     return Err("UTF-16 data has an odd length".into());
                 }
                 let units = body.chunks_exact(2).map(|c| {
-                    let pair = [c[0], c[1]];
+                    let pair: [u8; 2] = c.try_into().unwrap_or_default();
                     if be {
                         u16::from_be_bytes(pair)
                     } else {
@@ -131,7 +131,7 @@ impl TextEncoding {
                 }
                 body.chunks_exact(4)
                     .map(|c| {
-                        let q = [c[0], c[1], c[2], c[3]];
+                        let q: [u8; 4] = c.try_into().unwrap_or_default();
                         let u = if be {
                             u32::from_be_bytes(q)
                         } else {

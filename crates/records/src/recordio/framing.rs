@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use vellum_format_core::{Backend, ByteReader, Limits, open_bytes};
+use vellum_format_core::{Backend, ByteReader, Limits};
 
 use crate::{Error, Result};
 
@@ -72,7 +72,8 @@ impl RecordIoReader {
         limits: &Limits,
     ) -> Result<RecordIoReader> {
         let path = path.as_ref();
-        let data = open_bytes(path, backend, limits).map_err(|e| Error::from(e).in_file(path))?;
+        let data =
+            crate::open_data(path, backend, limits).map_err(|e| Error::from(e).in_file(path))?;
         Ok(RecordIoReader {
             data,
             path: Some(path.to_path_buf()),

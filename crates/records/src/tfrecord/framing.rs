@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use vellum_format_core::{Backend, ByteReader, Limits, open_bytes};
+use vellum_format_core::{Backend, ByteReader, Limits};
 
 use crate::{Error, Result};
 
@@ -72,7 +72,8 @@ impl TfRecordReader {
         limits: &Limits,
     ) -> Result<TfRecordReader> {
         let path = path.as_ref();
-        let data = open_bytes(path, backend, limits).map_err(|e| Error::from(e).in_file(path))?;
+        let data =
+            crate::open_data(path, backend, limits).map_err(|e| Error::from(e).in_file(path))?;
         Ok(TfRecordReader {
             data,
             path: Some(path.to_path_buf()),
