@@ -5,8 +5,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vellum_datumaro::{
-    Dataset, DatumReader, DatumWriter, ReadOptions, WriteOptions, datumaro_json_document,
-    read_coco,
+    Dataset, DatumReader, DatumWriter, ReadOptions, WriteOptions, datumaro_json_document, read_coco,
 };
 use vellum_format_core::Bytes;
 
