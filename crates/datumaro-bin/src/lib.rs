@@ -15,7 +15,12 @@
 //! | [`DatumReader`], [`ReadOptions`], [`read_datumaro_binary`] | `.datum` reading: headers, then blob by blob (parallel) |
 //! | [`DatumWriter`], [`WriteOptions`], [`write_datumaro_binary`] | `.datum` writing with datumaro's blob rule |
 //! | [`Cipher`] | datumaro 1.11 Fernet encryption |
+//! | [`read_datumaro_json`], [`write_datumaro_json`], [`datumaro_json_document`] | Datumaro JSON (writer byte-identical to datumaro 1.13.12) |
+//! | [`read_coco`], [`write_coco`] | COCO instances, captions and image_info, read as datumaro's `coco` importer does |
 //! | [`ExportOptions`], [`ExportReport`] | `save_media`, `dataset_meta.json`, encryption of media |
+//! | [`read_dataset_meta`], [`write_dataset_meta`] | `dataset_meta.json` (honoured where datumaro ignores it) |
+//! | [`dataset_json`], [`item_json`] | the dump document of `vellum datumaro dump` (fields of the fixtures' `expected.json`) |
+//! | [`orjson`] | JSON text exactly as Python's orjson writes it |
 //! | [`synth`] | a deterministic synthetic COCO-instances dataset for benches and the demo |
 //!
 //! Annotation kinds and their DatumaroBinary type codes: label 1, mask 2

@@ -296,3 +296,29 @@ fn dataset_meta_supplies_missing_categories() {
     let back = read_datumaro_binary(tmp2.path(), &ReadOptions::default()).unwrap();
     assert_eq!(back.categories, ds.categories);
 }
+
+#[test]
+fn truncated_json_and_coco_documents_are_errors_naming_the_file() {
+    use vellum_datumaro::{read_coco, read_datumaro_json};
+    let case = fixtures().join("all_annotation_types");
+    for (kind, rel) in [
+        ("datumaro", "datumaro_json/annotations/train.json"),
+        ("coco", "coco/annotations/instances_train.json"),
+    ] {
+        let bytes = std::fs::read(case.join(rel)).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let ann = tmp.path().join("annotations");
+        std::fs::create_dir_all(&ann).unwrap();
+        let name = Path::new(rel).file_name().unwrap();
+        for n in (0..bytes.len()).step_by(97) {
+            std::fs::write(ann.join(name), &bytes[..n]).unwrap();
+            let res = if kind == "coco" {
+                read_coco(tmp.path())
+            } else {
+                read_datumaro_json(tmp.path())
+            };
+            let e = res.expect_err("a truncated document must not read");
+            assert!(e.to_string().contains(name.to_str().unwrap()), "{e}");
+        }
+    }
+}

@@ -304,6 +304,12 @@ pub(crate) fn round2(x: f64) -> f64 {
     if !x.is_finite() {
         return x;
     }
+    // Fast path: x is already the double nearest to a 2-decimal number
+    // (division is correctly rounded), so rounding returns it unchanged.
+    let k = (x * 100.0).round();
+    if k.abs() < 1e15 && k / 100.0 == x {
+        return x;
+    }
     format!("{x:.2}").parse().unwrap_or(x)
 }
 
@@ -550,4 +556,27 @@ pub(crate) fn put_item(out: &mut Vec<u8>, item: &Item, codes: TypeCodes) -> Resu
         put_annotation(out, a, codes)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round2;
+
+    #[test]
+    fn round2_is_pythons_round() {
+        // Values from Python: round(x, 2).
+        for (x, r) in [
+            (0.125, 0.12),
+            (0.375, 0.38),
+            (2.675, 2.67),
+            (1.005, 1.0),
+            (443.16, 443.16),
+            (3.7652926764109567, 3.77),
+            (-0.125, -0.12),
+            (f64::from(0.1f32), 0.1),
+            (1e20, 1e20),
+        ] {
+            assert_eq!(round2(x), r, "{x}");
+        }
+    }
 }

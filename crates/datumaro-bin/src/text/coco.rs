@@ -20,14 +20,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::binary::record::round2;
 use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
 use crate::meta::write_dataset_meta;
 use crate::model::{
-    Annotation, AnnotationKind, Categories, Dataset, Image, Item, Label, LabelCategories, Media,
-    MediaType, Rle, Subset,
+    Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Label,
+    LabelCategories, Media, MediaType, Rle, Subset,
 };
 use crate::text::orjson::{write_f64, write_str, write_value};
 use crate::{Error, Result};
@@ -73,28 +74,6 @@ impl Doc<'_> {
             reason: reason.into(),
         }
     }
-    fn arr<'v>(&self, o: &'v Map<String, Value>, k: &str) -> Result<&'v [Value]> {
-        match o.get(k) {
-            None | Some(Value::Null) => Ok(&[]),
-            Some(Value::Array(a)) => Ok(a),
-            Some(_) => Err(self.bad(format!("{k} is not a list"))),
-        }
-    }
-    fn u64(&self, o: &Map<String, Value>, k: &str, at: &str) -> Result<u64> {
-        o.get(k)
-            .and_then(Value::as_u64)
-            .ok_or_else(|| self.bad(format!("{at}.{k} is not a non-negative integer")))
-    }
-    fn nums(&self, v: &Value, at: &str) -> Result<Vec<f64>> {
-        v.as_array()
-            .ok_or_else(|| self.bad(format!("{at} is not a list")))?
-            .iter()
-            .map(|x| {
-                x.as_f64()
-                    .ok_or_else(|| self.bad(format!("{at} holds a non-number")))
-            })
-            .collect()
-    }
 }
 
 fn coord(x: f64) -> f32 {
@@ -119,29 +98,16 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
     for (task, subset, path) in &files {
         let doc = Doc { file: path };
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| doc.bad(e.to_string()))?;
-        let o = v.as_object().ok_or_else(|| doc.bad("not a JSON object"))?;
+        let file: CocoFile = serde_json::from_slice(&bytes).map_err(|e| doc.bad(e.to_string()))?;
         if task == "instances" && ds.categories.label.is_none() {
             let mut lc = LabelCategories::default();
-            for (i, c) in doc.arr(o, "categories")?.iter().enumerate() {
-                let c = c
-                    .as_object()
-                    .ok_or_else(|| doc.bad("a category is not an object"))?;
-                let id = doc.u64(c, "id", "categories[]")?;
+            for (i, c) in file.categories.into_iter().enumerate() {
                 lc.labels.push(Label {
-                    name: c
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    parent: c
-                        .get("supercategory")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
+                    name: c.name,
+                    parent: c.supercategory.unwrap_or_default(),
                     attributes: Vec::new(),
                 });
-                cat_index.insert(id, i32::try_from(i).unwrap_or(i32::MAX));
+                cat_index.insert(c.id, i32::try_from(i).unwrap_or(i32::MAX));
             }
             ds.categories.label = Some(lc);
         }
@@ -151,61 +117,42 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
         } else {
             Some(root.join("images"))
         };
-        for (i, img) in doc.arr(o, "images")?.iter().enumerate() {
-            let at = format!("images[{i}]");
-            let img = img
-                .as_object()
-                .ok_or_else(|| doc.bad(format!("{at} is not an object")))?;
-            let id = doc.u64(img, "id", &at)?;
-            let file_name = img
-                .get("file_name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| doc.bad(format!("{at}.file_name is not a string")))?;
-            let (w, h) = (
-                img.get("width").and_then(Value::as_u64).unwrap_or(0),
-                img.get("height").and_then(Value::as_u64).unwrap_or(0),
-            );
-            items.entry(id).or_insert_with(|| {
-                let stem = Path::new(file_name).with_extension("");
+        for img in file.images {
+            let (w, h) = (img.width.unwrap_or(0.0), img.height.unwrap_or(0.0));
+            items.entry(img.id).or_insert_with(|| {
+                let stem = Path::new(&img.file_name).with_extension("");
                 let mut item =
                     Item::new(stem.to_string_lossy().replace('\\', "/"), subset.as_str());
-                item.attributes.insert("id".into(), json!(id));
+                item.attributes.insert("id".into(), json!(img.id));
                 let path = match &images_dir {
-                    None => file_name.to_owned(),
-                    Some(d) => d.join(file_name).to_string_lossy().into_owned(),
+                    None => img.file_name.clone(),
+                    Some(d) => d.join(&img.file_name).to_string_lossy().into_owned(),
                 };
-                let size = (w > 0 && h > 0).then_some((h as u32, w as u32));
+                let size = (w >= 1.0 && h >= 1.0).then_some((h as u32, w as u32));
                 item.media = Some(Media::Image(Image { path, size }));
                 item
             });
         }
-        let anns = doc.arr(o, "annotations")?;
         // datumaro yields an image's annotations in reverse file order.
-        let mut per_image: Vec<(u64, Vec<Annotation>)> = Vec::new();
-        for (i, a) in anns.iter().enumerate() {
-            let at = format!("annotations[{i}]");
-            let a = a
-                .as_object()
-                .ok_or_else(|| doc.bad(format!("{at} is not an object")))?;
-            let image_id = doc.u64(a, "image_id", &at)?;
-            let id = a.get("id").and_then(Value::as_i64).unwrap_or(0);
-            let mut out = Vec::new();
-            if task == "captions" {
-                let caption = a
-                    .get("caption")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                out.push(Annotation {
+        let mut per_image: Vec<(u64, Vec<Annotation>)> = Vec::with_capacity(file.annotations.len());
+        for (i, a) in file.annotations.into_iter().enumerate() {
+            let image_id = a.image_id;
+            let out = if task == "captions" {
+                let id = a.id.unwrap_or(0);
+                vec![Annotation {
                     id,
                     group: id,
                     object_id: -1,
                     attributes: Map::new(),
-                    kind: AnnotationKind::Caption { caption },
-                });
+                    kind: AnnotationKind::Caption {
+                        caption: a.caption.unwrap_or_default(),
+                    },
+                }]
             } else if task == "instances" {
-                out = instance(&doc, a, id, &cat_index, &at)?;
-            }
+                instance(&doc, a, &cat_index, i)?
+            } else {
+                Vec::new()
+            };
             if !out.is_empty() {
                 per_image.push((image_id, out));
             }
@@ -228,91 +175,195 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
 
 fn instance(
     doc: &Doc<'_>,
-    a: &Map<String, Value>,
-    id: i64,
+    a: CocoAnnotation,
     cats: &HashMap<u64, i32>,
-    at: &str,
+    index: usize,
 ) -> Result<Vec<Annotation>> {
-    let label = match a.get("category_id").and_then(Value::as_u64) {
+    let at = || format!("annotations[{index}]");
+    let id = a.id.unwrap_or(0);
+    let label = match a.category_id {
         None | Some(0) => None,
         Some(c) => Some(
             *cats
                 .get(&c)
-                .ok_or_else(|| doc.bad(format!("{at}.category_id {c} is not a category")))?,
+                .ok_or_else(|| doc.bad(format!("{}.category_id {c} is not a category", at())))?,
         ),
     };
-    let mut attributes = match a.get("attributes") {
-        Some(Value::Object(m)) => m.clone(),
-        _ => Map::new(),
-    };
-    if let Some(s) = a.get("score") {
-        attributes.insert("score".into(), s.clone());
+    let mut attributes = a.attributes.unwrap_or_default();
+    if let Some(s) = a.score {
+        attributes.insert("score".into(), s);
     }
-    let crowd = a.get("iscrowd").and_then(Value::as_u64).unwrap_or(0) != 0;
-    attributes.insert("is_crowd".into(), json!(crowd));
-    let bbox = match a.get("bbox") {
-        Some(b) => Some(doc.nums(b, &format!("{at}.bbox"))?),
-        None => None,
-    };
-    let mk = |kind| Annotation {
-        id,
-        group: id,
-        object_id: -1,
-        attributes: attributes.clone(),
-        kind,
-    };
+    attributes.insert("is_crowd".into(), json!(a.iscrowd.unwrap_or(0) != 0));
     let mut out = Vec::new();
-    match a.get("segmentation") {
-        Some(Value::Array(polys)) => {
-            for (j, p) in polys.iter().enumerate() {
-                let pts = doc.nums(p, &format!("{at}.segmentation[{j}]"))?;
-                out.push(mk(AnnotationKind::Polygon {
+    let mut push = |kind, attributes: &Attributes| {
+        out.push(Annotation {
+            id,
+            group: id,
+            object_id: -1,
+            attributes: attributes.clone(),
+            kind,
+        });
+    };
+    match a.segmentation {
+        Some(Segmentation::Polygons(polys)) => {
+            for pts in polys {
+                push(
+                    AnnotationKind::Polygon {
+                        label,
+                        z_order: 0,
+                        points: pts.into_iter().map(coord).collect(),
+                    },
+                    &attributes,
+                );
+            }
+        }
+        Some(Segmentation::Rle { counts, size }) => {
+            let (Some(&h), Some(&w)) = (size.first(), size.get(1)) else {
+                return Err(doc.bad(format!("{}.segmentation.size is not [h, w]", at())));
+            };
+            let (h, w) = (
+                u32::try_from(h).map_err(|_| doc.bad(format!("{}.segmentation.size", at())))?,
+                u32::try_from(w).map_err(|_| doc.bad(format!("{}.segmentation.size", at())))?,
+            );
+            let rle = match counts {
+                Counts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                Counts::Runs(r) => Rle::from_runs(h, w, &r),
+            }
+            .map_err(|e| doc.bad(format!("{}.segmentation: {e}", at())))?;
+            push(
+                AnnotationKind::Mask {
                     label,
                     z_order: 0,
-                    points: pts.into_iter().map(coord).collect(),
-                }));
-            }
+                    rle,
+                },
+                &attributes,
+            );
         }
-        Some(Value::Object(rle)) => {
-            let size = doc.nums(
-                rle.get("size").unwrap_or(&Value::Null),
-                &format!("{at}.segmentation.size"),
-            )?;
-            let (Some(&h), Some(&w)) = (size.first(), size.get(1)) else {
-                return Err(doc.bad(format!("{at}.segmentation.size is not [h, w]")));
-            };
-            let (h, w) = (h as u32, w as u32);
-            let rle = match rle.get("counts") {
-                Some(Value::String(s)) => Rle::from_compressed(h, w, s),
-                Some(Value::Array(c)) => {
-                    let runs: Option<Vec<u64>> = c.iter().map(Value::as_u64).collect();
-                    Rle::from_runs(
-                        h,
-                        w,
-                        &runs.ok_or_else(|| doc.bad(format!("{at}.segmentation.counts")))?,
-                    )
-                }
-                _ => return Err(doc.bad(format!("{at}.segmentation.counts is missing"))),
-            }
-            .map_err(|e| doc.bad(format!("{at}.segmentation: {e}")))?;
-            out.push(mk(AnnotationKind::Mask {
+        None => {}
+    }
+    if let Some(b) = a.bbox {
+        let [x, y, w, h] = <[f64; 4]>::try_from(b)
+            .map_err(|_| doc.bad(format!("{}.bbox is not [x, y, w, h]", at())))?;
+        push(
+            AnnotationKind::Bbox {
                 label,
                 z_order: 0,
-                rle,
-            }));
-        }
-        _ => {}
-    }
-    if let Some(b) = bbox {
-        let [x, y, w, h] = <[f64; 4]>::try_from(b)
-            .map_err(|_| doc.bad(format!("{at}.bbox is not [x, y, w, h]")))?;
-        out.push(mk(AnnotationKind::Bbox {
-            label,
-            z_order: 0,
-            corners: [coord(x), coord(y), coord(x + w), coord(y + h)],
-        }));
+                corners: [coord(x), coord(y), coord(x + w), coord(y + h)],
+            },
+            &attributes,
+        );
     }
     Ok(out)
+}
+
+// ---------------------------------------------------------------- the COCO document
+
+/// A COCO task file; unknown keys are ignored.
+#[derive(Debug, Deserialize)]
+struct CocoFile {
+    #[serde(default)]
+    categories: Vec<CocoCategory>,
+    #[serde(default)]
+    images: Vec<CocoImage>,
+    #[serde(default)]
+    annotations: Vec<CocoAnnotation>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CocoCategory {
+    id: u64,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    supercategory: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CocoImage {
+    id: u64,
+    file_name: String,
+    #[serde(default)]
+    width: Option<f64>,
+    #[serde(default)]
+    height: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CocoAnnotation {
+    #[serde(default)]
+    id: Option<i64>,
+    image_id: u64,
+    #[serde(default)]
+    category_id: Option<u64>,
+    #[serde(default)]
+    segmentation: Option<Segmentation>,
+    #[serde(default)]
+    bbox: Option<Vec<f64>>,
+    #[serde(default)]
+    iscrowd: Option<u64>,
+    #[serde(default)]
+    score: Option<Value>,
+    #[serde(default)]
+    attributes: Option<Attributes>,
+    #[serde(default)]
+    caption: Option<String>,
+}
+
+/// `segmentation`: polygons (a list of point lists) or an RLE object.
+#[derive(Debug)]
+enum Segmentation {
+    Polygons(Vec<Vec<f64>>),
+    Rle { counts: Counts, size: Vec<u64> },
+}
+
+/// RLE counts: compressed string or run lengths.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Counts {
+    Compressed(String),
+    Runs(Vec<u64>),
+}
+
+impl<'de> Deserialize<'de> for Segmentation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Segmentation;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of polygons or an RLE object")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Segmentation, A::Error> {
+                let mut polys = Vec::new();
+                while let Some(p) = seq.next_element::<Vec<f64>>()? {
+                    polys.push(p);
+                }
+                Ok(Segmentation::Polygons(polys))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Segmentation, A::Error> {
+                let (mut counts, mut size) = (None, None);
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "counts" => counts = Some(map.next_value::<Counts>()?),
+                        "size" => size = Some(map.next_value::<Vec<u64>>()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Segmentation::Rle {
+                    counts: counts.ok_or_else(|| serde::de::Error::missing_field("counts"))?,
+                    size: size.ok_or_else(|| serde::de::Error::missing_field("size"))?,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 // ---------------------------------------------------------------- writing

@@ -10,7 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
 use crate::meta::{read_dataset_meta, write_dataset_meta};
@@ -379,65 +380,190 @@ impl Ctx<'_> {
         }
     }
 
-    fn obj<'v>(&self, v: &'v Value, at: &str) -> Result<&'v Map<String, Value>> {
-        v.as_object()
-            .ok_or_else(|| self.bad(format!("{at} is not an object")))
-    }
-
-    fn str(&self, v: Option<&Value>, at: &str) -> Result<String> {
-        v.and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| self.bad(format!("{at} is not a string")))
-    }
-
-    fn int<T: TryFrom<i64>>(&self, v: Option<&Value>, default: Option<T>, at: &str) -> Result<T> {
+    fn int<T: TryFrom<i64>>(
+        &self,
+        v: Option<i64>,
+        default: Option<T>,
+        at: &dyn Fn() -> String,
+    ) -> Result<T> {
         match v {
-            None | Some(Value::Null) => default.ok_or_else(|| self.bad(format!("{at} is missing"))),
-            Some(x) => x
-                .as_i64()
-                .and_then(|i| T::try_from(i).ok())
-                .ok_or_else(|| self.bad(format!("{at} is not an integer in range"))),
+            None => default.ok_or_else(|| self.bad(format!("{} is missing", at()))),
+            Some(x) => T::try_from(x).map_err(|_| self.bad(format!("{} is out of range", at()))),
         }
     }
+}
 
-    fn nums(&self, v: Option<&Value>, at: &str) -> Result<Vec<f64>> {
-        let a = v
-            .and_then(Value::as_array)
-            .ok_or_else(|| self.bad(format!("{at} is not a list")))?;
-        a.iter()
-            .map(|x| {
-                x.as_f64()
-                    .ok_or_else(|| self.bad(format!("{at} holds a non-number")))
-            })
-            .collect()
-    }
+// The document, typed: serde fills these straight from the text (no
+// intermediate `Value` tree), unknown keys are ignored.
 
-    fn label(&self, v: Option<&Value>, at: &str) -> Result<Option<i32>> {
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            x => self.int(x, None, at).map(Some),
-        }
-    }
+#[derive(Debug, Deserialize)]
+struct JsonDocument {
+    #[serde(default)]
+    media_type: Option<u64>,
+    #[serde(default)]
+    infos: Option<Attributes>,
+    #[serde(default)]
+    categories: Option<Attributes>,
+    #[serde(default)]
+    items: Option<Vec<JsonItem>>,
+}
 
-    fn image(&self, v: &Value, at: &str) -> Result<Image> {
-        let o = self.obj(v, at)?;
-        let size = match o.get("size") {
-            None | Some(Value::Null) => None,
-            Some(s) => {
-                let s = s
-                    .as_array()
-                    .filter(|a| a.len() == 2)
-                    .ok_or_else(|| self.bad(format!("{at}.size is not [h, w]")))?;
-                Some((
-                    self.int(s.first(), None, at)?,
-                    self.int(s.get(1), None, at)?,
-                ))
+#[derive(Debug, Deserialize)]
+struct JsonImage {
+    path: String,
+    #[serde(default)]
+    size: Option<Vec<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonPath {
+    path: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonVideoFrame {
+    video_path: String,
+    frame_index: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonVideo {
+    path: String,
+    #[serde(default)]
+    step: Option<u64>,
+    #[serde(default)]
+    start_frame: Option<u64>,
+    #[serde(default)]
+    end_frame: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonItem {
+    id: String,
+    #[serde(default)]
+    annotations: Option<Vec<JsonAnnotation>>,
+    #[serde(default)]
+    attr: Option<Attributes>,
+    #[serde(default)]
+    image: Option<JsonImage>,
+    #[serde(default)]
+    point_cloud: Option<JsonPath>,
+    #[serde(default)]
+    related_images: Option<Vec<JsonImage>>,
+    #[serde(default)]
+    video_frame: Option<JsonVideoFrame>,
+    #[serde(default)]
+    video: Option<JsonVideo>,
+    #[serde(default)]
+    media: Option<JsonPath>,
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonRle {
+    counts: RleCounts,
+    size: Vec<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RleCounts {
+    Compressed(String),
+    Runs(Vec<u64>),
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonAnnotation {
+    #[serde(default)]
+    id: Option<i64>,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    attributes: Option<Attributes>,
+    #[serde(default)]
+    group: Option<i64>,
+    #[serde(default)]
+    object_id: Option<i64>,
+    #[serde(default)]
+    label_id: Option<i64>,
+    #[serde(default)]
+    z_order: Option<i64>,
+    #[serde(default)]
+    points: Option<FlatNumbers>,
+    #[serde(default)]
+    visibility: Option<Vec<i64>>,
+    #[serde(default)]
+    bbox: Option<Vec<f64>>,
+    #[serde(default)]
+    rle: Option<JsonRle>,
+    #[serde(default)]
+    caption: Option<String>,
+    #[serde(default)]
+    position: Option<Vec<f64>>,
+    #[serde(default)]
+    rotation: Option<Vec<f64>>,
+    #[serde(default)]
+    scale: Option<Vec<f64>>,
+}
+
+/// A list of numbers, flattening one level of nested lists (cuboid_2d
+/// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`).
+#[derive(Debug, Default)]
+struct FlatNumbers(Vec<f64>);
+
+impl<'de> Deserialize<'de> for FlatNumbers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Elem(Vec<f64>);
+        impl<'de> Deserialize<'de> for Elem {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Elem;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a number or a list of numbers")
+                    }
+                    fn visit_f64<E>(self, v: f64) -> std::result::Result<Elem, E> {
+                        Ok(Elem(vec![v]))
+                    }
+                    fn visit_i64<E>(self, v: i64) -> std::result::Result<Elem, E> {
+                        Ok(Elem(vec![v as f64]))
+                    }
+                    fn visit_u64<E>(self, v: u64) -> std::result::Result<Elem, E> {
+                        Ok(Elem(vec![v as f64]))
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> std::result::Result<Elem, A::Error> {
+                        let mut v = Vec::new();
+                        while let Some(x) = seq.next_element::<f64>()? {
+                            v.push(x);
+                        }
+                        Ok(Elem(v))
+                    }
+                }
+                d.deserialize_any(V)
             }
-        };
-        Ok(Image {
-            path: self.str(o.get("path"), &format!("{at}.path"))?,
-            size,
-        })
+        }
+        struct Outer;
+        impl<'de> serde::de::Visitor<'de> for Outer {
+            type Value = FlatNumbers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of points")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<FlatNumbers, A::Error> {
+                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(Elem(x)) = seq.next_element::<Elem>()? {
+                    v.extend(x);
+                }
+                Ok(FlatNumbers(v))
+            }
+        }
+        d.deserialize_seq(Outer)
     }
 }
 
@@ -450,131 +576,136 @@ fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f64>, at: &str) -> Result<[f32; N
     <[f32; N]>::try_from(f32s(v)).map_err(|_| ctx.bad(format!("{at}: {n} values, expected {N}")))
 }
 
-fn read_annotation(ctx: &Ctx<'_>, v: &Value, at: &str) -> Result<Option<Annotation>> {
-    let o = ctx.obj(v, at)?;
-    let ty = ctx.str(o.get("type"), &format!("{at}.type"))?;
-    let attributes = match o.get("attributes") {
-        None | Some(Value::Null) => Map::new(),
-        Some(a) => ctx.obj(a, &format!("{at}.attributes"))?.clone(),
+fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &str) -> Result<Image> {
+    let size = match img.size {
+        None => None,
+        Some(s) => match s.as_slice() {
+            [h, w] => Some((
+                u32::try_from(*h).map_err(|_| ctx.bad(format!("{at}.size")))?,
+                u32::try_from(*w).map_err(|_| ctx.bad(format!("{at}.size")))?,
+            )),
+            _ => return Err(ctx.bad(format!("{at}.size is not [h, w]"))),
+        },
     };
-    let label = || ctx.label(o.get("label_id"), &format!("{at}.label_id"));
-    let z = || ctx.int(o.get("z_order"), Some(0), &format!("{at}.z_order"));
-    let points = || ctx.nums(o.get("points"), &format!("{at}.points"));
-    let kind = match ty.as_str() {
+    Ok(Image {
+        path: img.path,
+        size,
+    })
+}
+
+fn read_annotation(
+    ctx: &Ctx<'_>,
+    a: JsonAnnotation,
+    at: &dyn Fn() -> String,
+) -> Result<Option<Annotation>> {
+    let label = a
+        .label_id
+        .map(|l| {
+            i32::try_from(l).map_err(|_| ctx.bad(format!("{}.label_id is out of range", at())))
+        })
+        .transpose()?;
+    let z_order: i32 = ctx.int(a.z_order, Some(0), &|| format!("{}.z_order", at()))?;
+    let points = |p: Option<FlatNumbers>| -> Result<Vec<f64>> {
+        p.map(|p| p.0)
+            .ok_or_else(|| ctx.bad(format!("{}.points is missing", at())))
+    };
+    let kind = match a.kind.as_str() {
         "label" => AnnotationKind::Label {
-            label: ctx.int(o.get("label_id"), None, &format!("{at}.label_id"))?,
+            label: label.ok_or_else(|| ctx.bad(format!("{}.label_id is missing", at())))?,
         },
         "mask" => {
-            let rle = o
-                .get("rle")
-                .ok_or_else(|| ctx.bad(format!("{at}.rle is missing")))?;
-            let r = ctx.obj(rle, &format!("{at}.rle"))?;
-            let size = ctx.nums(r.get("size"), &format!("{at}.rle.size"))?;
-            let (Some(&h), Some(&w)) = (size.first(), size.get(1)) else {
-                return Err(ctx.bad(format!("{at}.rle.size is not [h, w]")));
-            };
-            let (h, w) = (h as u32, w as u32);
-            let rle = match r.get("counts") {
-                Some(Value::String(s)) => Rle::from_compressed(h, w, s),
-                Some(Value::Array(a)) => {
-                    let runs: Option<Vec<u64>> = a.iter().map(Value::as_u64).collect();
-                    Rle::from_runs(
-                        h,
-                        w,
-                        &runs.ok_or_else(|| ctx.bad(format!("{at}.rle.counts")))?,
-                    )
-                }
-                _ => return Err(ctx.bad(format!("{at}.rle.counts is missing"))),
+            let rle = a
+                .rle
+                .ok_or_else(|| ctx.bad(format!("{}.rle is missing", at())))?;
+            let [h, w] = <[u64; 2]>::try_from(rle.size)
+                .map_err(|_| ctx.bad(format!("{}.rle.size is not [h, w]", at())))?;
+            let (h, w) = (
+                u32::try_from(h).map_err(|_| ctx.bad(format!("{}.rle.size", at())))?,
+                u32::try_from(w).map_err(|_| ctx.bad(format!("{}.rle.size", at())))?,
+            );
+            let rle = match rle.counts {
+                RleCounts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                RleCounts::Runs(r) => Rle::from_runs(h, w, &r),
             }
-            .map_err(|e| ctx.bad(format!("{at}.rle: {e}")))?;
+            .map_err(|e| ctx.bad(format!("{}.rle: {e}", at())))?;
             AnnotationKind::Mask {
-                label: label()?,
-                z_order: z()?,
+                label,
+                z_order,
                 rle,
             }
         }
         "points" => {
-            let pts = f32s(points()?);
-            let visibility = match o.get("visibility") {
-                None | Some(Value::Null) => vec![Visibility::Visible; pts.len() / 2],
+            let pts = f32s(points(a.points)?);
+            let visibility = match a.visibility {
+                None => vec![Visibility::Visible; pts.len() / 2],
                 Some(v) => v
-                    .as_array()
-                    .ok_or_else(|| ctx.bad(format!("{at}.visibility is not a list")))?
-                    .iter()
+                    .into_iter()
                     .map(|x| {
-                        x.as_i64()
-                            .and_then(Visibility::from_code)
-                            .ok_or_else(|| ctx.bad(format!("{at}.visibility holds a bad value")))
+                        Visibility::from_code(x)
+                            .ok_or_else(|| ctx.bad(format!("{}.visibility holds {x}", at())))
                     })
                     .collect::<Result<_>>()?,
             };
             AnnotationKind::Points {
-                label: label()?,
-                z_order: z()?,
+                label,
+                z_order,
                 points: pts,
                 visibility,
             }
         }
         "polygon" => AnnotationKind::Polygon {
-            label: label()?,
-            z_order: z()?,
-            points: f32s(points()?),
+            label,
+            z_order,
+            points: f32s(points(a.points)?),
         },
         "polyline" => AnnotationKind::Polyline {
-            label: label()?,
-            z_order: z()?,
-            points: f32s(points()?),
+            label,
+            z_order,
+            points: f32s(points(a.points)?),
         },
         "bbox" => {
-            let b = ctx.nums(o.get("bbox"), &format!("{at}.bbox"))?;
+            let b = a
+                .bbox
+                .ok_or_else(|| ctx.bad(format!("{}.bbox is missing", at())))?;
             let [x, y, w, h] = <[f64; 4]>::try_from(b)
-                .map_err(|_| ctx.bad(format!("{at}.bbox is not [x, y, w, h]")))?;
+                .map_err(|_| ctx.bad(format!("{}.bbox is not [x, y, w, h]", at())))?;
             AnnotationKind::Bbox {
-                label: label()?,
-                z_order: z()?,
+                label,
+                z_order,
                 corners: [x as f32, y as f32, (x + w) as f32, (y + h) as f32],
             }
         }
         "ellipse" => AnnotationKind::Ellipse {
-            label: label()?,
-            z_order: z()?,
-            corners: fixed::<4>(ctx, points()?, &format!("{at}.points"))?,
+            label,
+            z_order,
+            corners: fixed::<4>(ctx, points(a.points)?, &format!("{}.points", at()))?,
         },
         "caption" => AnnotationKind::Caption {
-            caption: ctx.str(o.get("caption"), &format!("{at}.caption"))?,
+            caption: a
+                .caption
+                .ok_or_else(|| ctx.bad(format!("{}.caption is missing", at())))?,
         },
         "cuboid_3d" => {
-            let three = |k: &str| -> Result<[f64; 3]> {
-                let v = ctx.nums(o.get(k), &format!("{at}.{k}"))?;
-                <[f64; 3]>::try_from(v).map_err(|_| ctx.bad(format!("{at}.{k} is not 3 numbers")))
+            let three = |v: Option<Vec<f64>>, k: &str| -> Result<[f64; 3]> {
+                v.and_then(|v| <[f64; 3]>::try_from(v).ok())
+                    .ok_or_else(|| ctx.bad(format!("{}.{k} is not 3 numbers", at())))
             };
             AnnotationKind::Cuboid3d {
-                label: label()?,
-                position: three("position")?,
-                rotation: three("rotation")?,
-                scale: three("scale")?,
+                label,
+                position: three(a.position, "position")?,
+                rotation: three(a.rotation, "rotation")?,
+                scale: three(a.scale, "scale")?,
             }
         }
         "cuboid_2d" => {
-            let pts = o
-                .get("points")
-                .and_then(Value::as_array)
-                .ok_or_else(|| ctx.bad(format!("{at}.points is not a list")))?;
-            let mut flat = Vec::with_capacity(16);
-            for p in pts {
-                match p {
-                    Value::Array(_) => flat.extend(ctx.nums(Some(p), &format!("{at}.points"))?),
-                    x => flat.push(x.as_f64().ok_or_else(|| ctx.bad(format!("{at}.points")))?),
-                }
-            }
-            let v = fixed::<16>(ctx, flat, &format!("{at}.points"))?;
+            let v = fixed::<16>(ctx, points(a.points)?, &format!("{}.points", at()))?;
             let mut points = [[0f32; 2]; 8];
             for (p, c) in points.iter_mut().zip(v.chunks_exact(2)) {
                 *p = [c[0], c[1]];
             }
             AnnotationKind::Cuboid2d {
-                label: label()?,
-                z_order: z()?,
+                label,
+                z_order,
                 points,
             }
         }
@@ -585,84 +716,68 @@ fn read_annotation(ctx: &Ctx<'_>, v: &Value, at: &str) -> Result<Option<Annotati
     let object_id = if matches!(kind, AnnotationKind::Caption { .. }) {
         -1
     } else {
-        ctx.int(o.get("object_id"), Some(-1), &format!("{at}.object_id"))?
+        ctx.int(a.object_id, Some(-1), &|| format!("{}.object_id", at()))?
     };
     Ok(Some(Annotation {
-        id: ctx.int(o.get("id"), Some(0), &format!("{at}.id"))?,
-        group: ctx.int(o.get("group"), Some(0), &format!("{at}.group"))?,
+        id: a.id.unwrap_or(0),
+        group: a.group.unwrap_or(0),
         object_id,
-        attributes,
+        attributes: a.attributes.unwrap_or_default(),
         kind,
     }))
 }
 
-fn read_item(ctx: &Ctx<'_>, v: &Value, subset: &str, at: &str) -> Result<Item> {
-    let o = ctx.obj(v, at)?;
-    let mut item = Item::new(ctx.str(o.get("id"), &format!("{at}.id"))?, subset);
-    if let Some(a) = o.get("attr").filter(|a| !a.is_null()) {
-        item.attributes = ctx.obj(a, &format!("{at}.attr"))?.clone();
-    }
-    item.media = if let Some(img) = o.get("image") {
-        Some(Media::Image(ctx.image(img, &format!("{at}.image"))?))
-    } else if let Some(pc) = o.get("point_cloud") {
-        let pc = ctx.obj(pc, &format!("{at}.point_cloud"))?;
-        let extra_images = match o.get("related_images") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(r) => r
-                .as_array()
-                .ok_or_else(|| ctx.bad(format!("{at}.related_images is not a list")))?
-                .iter()
-                .map(|i| ctx.image(i, &format!("{at}.related_images[]")))
-                .collect::<Result<_>>()?,
-        };
+fn read_item(ctx: &Ctx<'_>, j: JsonItem, subset: &str, index: usize) -> Result<Item> {
+    let at = || format!("items[{index}]");
+    let mut item = Item::new(j.id, subset);
+    item.attributes = j.attr.unwrap_or_default();
+    item.media = if let Some(img) = j.image {
+        Some(Media::Image(image_of(
+            ctx,
+            img,
+            &format!("{}.image", at()),
+        )?))
+    } else if let Some(pc) = j.point_cloud {
+        let extra_images = j
+            .related_images
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| image_of(ctx, i, &format!("{}.related_images[]", at())))
+            .collect::<Result<_>>()?;
         Some(Media::PointCloud {
-            path: ctx.str(pc.get("path"), &format!("{at}.point_cloud.path"))?,
+            path: pc.path,
             extra_images,
         })
-    } else if let Some(vf) = o.get("video_frame") {
-        let vf = ctx.obj(vf, &format!("{at}.video_frame"))?;
+    } else if let Some(vf) = j.video_frame {
         Some(Media::VideoFrame {
-            path: ctx.str(
-                vf.get("video_path"),
-                &format!("{at}.video_frame.video_path"),
-            )?,
+            path: vf.video_path,
             index: ctx.int(
-                vf.get("frame_index"),
+                Some(i64::try_from(vf.frame_index).unwrap_or(-1)),
                 None,
-                &format!("{at}.video_frame.frame_index"),
+                &|| format!("{}.video_frame.frame_index", at()),
             )?,
         })
-    } else if let Some(vd) = o.get("video") {
-        let vd = ctx.obj(vd, &format!("{at}.video"))?;
+    } else if let Some(vd) = j.video {
+        let u = |v: Option<u64>, d: u32, k: &str| -> Result<u32> {
+            v.map_or(Ok(d), |v| {
+                u32::try_from(v).map_err(|_| ctx.bad(format!("{}.video.{k} is out of range", at())))
+            })
+        };
         Some(Media::Video {
-            path: ctx.str(vd.get("path"), &format!("{at}.video.path"))?,
-            step: ctx.int(vd.get("step"), Some(1), &format!("{at}.video.step"))?,
-            start_frame: ctx.int(
-                vd.get("start_frame"),
-                Some(0),
-                &format!("{at}.video.start_frame"),
-            )?,
-            end_frame: match vd.get("end_frame") {
-                None | Some(Value::Null) => None,
-                e => Some(ctx.int(e, None, &format!("{at}.video.end_frame"))?),
-            },
-        })
-    } else if let Some(m) = o.get("media") {
-        let m = ctx.obj(m, &format!("{at}.media"))?;
-        Some(Media::MediaElement {
-            path: ctx.str(m.get("path"), &format!("{at}.media.path"))?,
+            path: vd.path,
+            step: u(vd.step, 1, "step")?,
+            start_frame: u(vd.start_frame, 0, "start_frame")?,
+            end_frame: vd
+                .end_frame
+                .map(|e| u(Some(e), 0, "end_frame"))
+                .transpose()?,
         })
     } else {
-        None
+        j.media.map(|m| Media::MediaElement { path: m.path })
     };
-    if let Some(anns) = o.get("annotations").filter(|a| !a.is_null()) {
-        let anns = anns
-            .as_array()
-            .ok_or_else(|| ctx.bad(format!("{at}.annotations is not a list")))?;
-        for (j, a) in anns.iter().enumerate() {
-            if let Some(a) = read_annotation(ctx, a, &format!("{at}.annotations[{j}]"))? {
-                item.annotations.push(a);
-            }
+    for (k, a) in j.annotations.unwrap_or_default().into_iter().enumerate() {
+        if let Some(a) = read_annotation(ctx, a, &|| format!("{}.annotations[{k}]", at()))? {
+            item.annotations.push(a);
         }
     }
     Ok(item)
@@ -675,36 +790,26 @@ pub fn parse_datumaro_json(
     subset: &str,
 ) -> Result<(Attributes, Categories, MediaType, Vec<Item>)> {
     let ctx = Ctx { file };
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| ctx.bad(e.to_string()))?;
-    let o = ctx.obj(&v, "the document")?;
-    let infos = match o.get("infos") {
-        None | Some(Value::Null) => Map::new(),
-        Some(i) => ctx.obj(i, "infos")?.clone(),
+    let doc: JsonDocument = serde_json::from_slice(bytes).map_err(|e| ctx.bad(e.to_string()))?;
+    let categories = match &doc.categories {
+        None => Categories::default(),
+        Some(c) => Categories::from_json(c).map_err(|e| ctx.bad(e.to_string()))?,
     };
-    let categories = match o.get("categories") {
-        None | Some(Value::Null) => Categories::default(),
-        Some(c) => {
-            Categories::from_json(ctx.obj(c, "categories")?).map_err(|e| ctx.bad(e.to_string()))?
-        }
-    };
-    let media_type = match o.get("media_type") {
-        None | Some(Value::Null) => MediaType::Image,
-        Some(m) => m
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok())
+    let media_type = match doc.media_type {
+        None => MediaType::Image,
+        Some(m) => u32::try_from(m)
+            .ok()
             .and_then(MediaType::from_code)
             .ok_or_else(|| ctx.bad("media_type is not a known code"))?,
     };
-    let items = match o.get("items") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a
-            .par_iter()
-            .enumerate()
-            .map(|(i, it)| read_item(&ctx, it, subset, &format!("items[{i}]")))
-            .collect::<Result<_>>()?,
-        Some(_) => return Err(ctx.bad("items is not a list")),
-    };
-    Ok((infos, categories, media_type, items))
+    let items = doc
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, it)| read_item(&ctx, it, subset, i))
+        .collect::<Result<_>>()?;
+    Ok((doc.infos.unwrap_or_default(), categories, media_type, items))
 }
 
 /// Reads a Datumaro JSON dataset folder.

@@ -89,86 +89,19 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends a float the way orjson formats it.
+///
+/// serde_json's shortest round-trip formatter (zmij) produces exactly
+/// orjson's text for finite floats: shortest digits with ties to even,
+/// `.0` on integral values, decimal notation for 1e-5 ≤ |x| < 1e16 and
+/// `1e+16` / `1e-7` outside; the tests below pin the spec's vectors so a
+/// change in serde_json cannot go unnoticed.
 pub fn write_f64(out: &mut Vec<u8>, x: f64) {
     if !x.is_finite() {
         out.extend_from_slice(b"null");
         return;
     }
-    if x == 0.0 {
-        out.extend_from_slice(if x.is_sign_negative() {
-            b"-0.0"
-        } else {
-            b"0.0"
-        });
-        return;
-    }
-    // Shortest round-trip digits and decimal exponent, from `{:e}`
-    // ("-1.2345e-7" → neg, "12345", -7).
-    let sci = format!("{x:e}");
-    let (neg, body) = match sci.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, sci.as_str()),
-    };
-    let (mant, exp) = body.split_once('e').unwrap_or((body, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digits: String = mant.chars().filter(|c| *c != '.').collect();
-    // Rust breaks an exact tie between two shortest candidates upwards;
-    // ryu (orjson) and Python pick the even one. A tie means the exact value
-    // is the shorter prefix followed by exactly "5".
-    if digits.len() > 1 {
-        let n = digits.len();
-        let exact = format!("{:.*e}", n + 40, x.abs());
-        let exact_digits: String = exact
-            .split_once('e')
-            .map_or("", |p| p.0)
-            .chars()
-            .filter(|c| *c != '.')
-            .collect();
-        if let (Some(prefix), Some(tail)) = (exact_digits.get(..n), exact_digits.get(n..)) {
-            let tie = tail.starts_with('5') && tail.bytes().skip(1).all(|b| b == b'0');
-            let even = prefix
-                .bytes()
-                .last()
-                .is_some_and(|d| (d - b'0').is_multiple_of(2));
-            let same_exp = exact.split_once('e').map(|p| p.1) == Some(&format!("{exp}")[..]);
-            if tie && even && same_exp && prefix != digits {
-                digits = prefix.trim_end_matches('0').to_owned();
-                if digits.is_empty() {
-                    digits.push('0');
-                }
-            }
-        }
-    }
-    if neg {
-        out.push(b'-');
-    }
-    let ax = x.abs();
-    if (1e-5..1e16).contains(&ax) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.extend_from_slice(digits.as_bytes());
-                out.extend(std::iter::repeat_n(b'0', int_len - digits.len()));
-                out.extend_from_slice(b".0");
-            } else {
-                let (a, b) = digits.split_at(int_len);
-                out.extend_from_slice(a.as_bytes());
-                out.push(b'.');
-                out.extend_from_slice(b.as_bytes());
-            }
-        } else {
-            out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
-            out.extend_from_slice(digits.as_bytes());
-        }
-    } else {
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.extend_from_slice(first.as_bytes());
-        if !rest.is_empty() {
-            out.push(b'.');
-            out.extend_from_slice(rest.as_bytes());
-        }
-        let _ = write!(out, "e{}{exp}", if exp >= 0 { "+" } else { "" });
+    if serde_json::to_writer(&mut *out, &x).is_err() {
+        out.extend_from_slice(b"null");
     }
 }
 
@@ -201,6 +134,10 @@ mod tests {
             (f64::from(211.22_f32), "211.22000122070312"),
             (-7.199999809265137, "-7.199999809265137"),
             (f64::NAN, "null"),
+            (f64::INFINITY, "null"),
+            (1e-5 * 0.999_999, "9.99999e-6"),
+            (-2.5e-5, "-0.000025"),
+            (9_999_999_999_999_998.0, "9999999999999998.0"),
         ] {
             assert_eq!(f(x), s, "{x:e}");
         }

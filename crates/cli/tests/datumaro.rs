@@ -1,0 +1,119 @@
+//! `vellum datumaro` and `vellum convert` on the reference fixtures.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro")
+}
+
+fn vellum() -> Command {
+    Command::cargo_bin("vellum").unwrap()
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn dump_has_the_fields_of_expected_json() {
+    let case = fixtures().join("video_frames");
+    let dump = json_of(
+        vellum()
+            .args(["datumaro", "dump", "--json"])
+            .arg(case.join("datumaro_binary")),
+    );
+    let exp: Value =
+        serde_json::from_slice(&std::fs::read(case.join("expected.json")).unwrap()).unwrap();
+    assert_eq!(dump["media_type"], exp["media_type"]);
+    assert_eq!(dump["categories"], exp["categories"]);
+    let ours = &dump["subsets"]["train"]["items"];
+    let theirs = &exp["subsets"]["train"]["items"];
+    assert_eq!(
+        ours.as_array().unwrap().len(),
+        theirs.as_array().unwrap().len()
+    );
+    for (a, b) in ours
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(theirs.as_array().unwrap())
+    {
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["annotations"], b["annotations"]);
+        assert_eq!(a["media"]["stored_path"], b["media"]["stored_path"]);
+        assert_eq!(a["media"]["index"], b["media"]["index"]);
+    }
+}
+
+#[test]
+fn encrypted_input_needs_its_key() {
+    let root = fixtures().join("legacy_1_11_encrypted/datumaro_binary");
+    let out = vellum()
+        .args(["datumaro", "info"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("encrypted"));
+    let key = std::fs::read_to_string(root.join("secret_key.txt")).unwrap();
+    let info = json_of(
+        vellum()
+            .args(["--json", "datumaro", "info", "--encryption-key", &key])
+            .arg(&root),
+    );
+    assert_eq!(info["items"], 4);
+}
+
+#[test]
+fn convert_round_trips_through_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fixtures().join("multi_blob/datumaro_binary");
+    let json_dir = tmp.path().join("json");
+    let coco_dir = tmp.path().join("coco");
+    let bin_dir = tmp.path().join("bin");
+    let r = json_of(
+        vellum()
+            .args(["--json", "convert", "-i"])
+            .arg(&src)
+            .args(["-f", "datumaro", "-o"])
+            .arg(&json_dir),
+    );
+    assert_eq!(r["items"], 60);
+    // datumaro's `-if FORMAT` spelling.
+    let r = json_of(
+        vellum()
+            .args(["--json", "convert", "-if", "datumaro", "-i"])
+            .arg(&json_dir)
+            .args(["-f", "datumaro_binary", "--max-blob-size", "4096", "-o"])
+            .arg(&bin_dir),
+    );
+    assert_eq!(r["items"], 60);
+    // Same items as the source, blob for blob: byte-identical files.
+    for f in ["train.datum", "val.datum"] {
+        assert_eq!(
+            std::fs::read(bin_dir.join("annotations").join(f)).unwrap(),
+            std::fs::read(src.join("annotations").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let r = json_of(
+        vellum()
+            .args(["--json", "convert", "-i"])
+            .arg(&bin_dir)
+            .args(["-f", "coco", "-o"])
+            .arg(&coco_dir),
+    );
+    assert_eq!(r["items"], 60);
+    let info = json_of(vellum().args(["--json", "datumaro", "info"]).arg(&coco_dir));
+    assert_eq!(info["format"], "coco");
+    assert_eq!(info["annotations"]["mask"], 6);
+}
