@@ -98,18 +98,28 @@ fn read_object(
     limits: &Limits,
 ) -> Result<Object> {
     let fields = format.fields();
-    let mut values: Vec<Option<Value>> = vec![None; fields.len()];
-    for &i in format.pack_order() {
-        let Some(field) = fields.get(i) else { continue };
-        let v = read_value(&field.name, &field.ty, whole, r, limits)?;
-        if let Some(slot) = values.get_mut(i) {
-            *slot = Some(v);
+    let order = format.pack_order();
+    let values = if order.iter().enumerate().all(|(k, &i)| k == i) {
+        // Resolved order is already the pack order: read straight in.
+        let mut values = Vec::with_capacity(fields.len());
+        for field in fields {
+            values.push(read_value(&field.name, &field.ty, whole, r, limits)?);
         }
-    }
-    let values = values
-        .into_iter()
-        .map(|v| v.unwrap_or(Value::Bool(false)))
-        .collect();
+        values
+    } else {
+        let mut slots: Vec<Option<Value>> = vec![None; fields.len()];
+        for &i in order {
+            let Some(field) = fields.get(i) else { continue };
+            let v = read_value(&field.name, &field.ty, whole, r, limits)?;
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(v);
+            }
+        }
+        slots
+            .into_iter()
+            .map(|v| v.unwrap_or(Value::Bool(false)))
+            .collect()
+    };
     Ok(Object::from_parts_unchecked(format.clone(), values))
 }
 

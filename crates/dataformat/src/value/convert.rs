@@ -126,9 +126,12 @@ pub(crate) fn from_py(format: &Arc<Format>, py: &Py<'_>, conv: Conversion) -> Re
             });
         }
     } else {
-        let given_set: BTreeSet<&str> = given().collect();
-        let declared_set: BTreeSet<&str> = declared().collect();
-        if given_set != declared_set {
+        // JSON objects have unique keys, so the key set equals the declared
+        // set exactly when the counts match and every key is declared.
+        let n = given().count();
+        if n != format.fields().len() || given().any(|k| format.field_index(k).is_none()) {
+            let given_set: BTreeSet<&str> = given().collect();
+            let declared_set: BTreeSet<&str> = declared().collect();
             return Err(Error::MissingFields {
                 format: format.name().to_owned(),
                 missing: sorted(declared_set.difference(&given_set).map(|s| (*s).to_owned())),
