@@ -508,15 +508,9 @@ fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> 
         // without defaults that is the missing-fields error of its format.
         if let Element::Object(f) = &ty.element
             && !conv.defaults
-            && !f.fields().is_empty()
             && crate::value::value::default_count(ty)? > 0
         {
-            return Err(from_py(f, &Py::None, conv)
-                .err()
-                .unwrap_or(Error::TooLarge {
-                    requested: 0,
-                    limit: 0,
-                }));
+            from_py(f, &Py::None, conv)?;
         }
         return Array::default_of(ty);
     }
