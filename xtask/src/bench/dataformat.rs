@@ -7,7 +7,9 @@
 //! `cargo xtask bench dataformat` (our side is timed in a release build:
 //! from a debug `xtask` it re-runs itself with `--release`). Sizes:
 //! `VELLUM_BENCH_N` detections (default 20000), `VELLUM_BENCH_N_IMAGE`
-//! images (default 5000), best of `VELLUM_BENCH_REPEAT` (default 3).
+//! images (default 5000), best of `VELLUM_BENCH_REPEAT` (default 3);
+//! `VELLUM_BENCH_REUSE_PEER=1` reuses the last peer results (ours only).
+//! Set `VELLUM_PEERS` when the peer scripts are not in `../shared/peers`.
 
 use std::path::Path;
 use std::process::Command;
@@ -105,6 +107,7 @@ struct Rates {
     unpack: f64,
     validate: f64,
     validate_platform: f64,
+    check_typed: f64,
     construct: Option<f64>,
     as_dict: f64,
     bytes_per_object: f64,
@@ -137,13 +140,19 @@ fn ours(
         Ok(())
     })?;
     // The platform's output path reloads the format for every object
-    // (`DataFormat.validate` rebuilds its class); the same here: load, then
-    // validate.
-    let sub = &tagged[..(n / 10).max(1)];
+    // (`DataFormat.validate` rebuilds its class): the same here, load then
+    // check the typed values.
+    let sub = &objects[..(n / 10).max(1)];
     let validate_platform = best(1, sub.len(), || {
-        for j in sub {
+        for o in sub {
             let f = resolver.load(f.name())?;
-            std::hint::black_box(f.from_json(j, Conversion::VALIDATE)?);
+            std::hint::black_box(Object::new(f, o.values().to_vec())?);
+        }
+        Ok(())
+    })?;
+    let check_typed = best(repeat, n, || {
+        for o in &objects {
+            std::hint::black_box(Object::new(f.clone(), o.values().to_vec())?);
         }
         Ok(())
     })?;
@@ -157,8 +166,10 @@ fn ours(
         None => None,
     };
     let mut packed: Vec<bytes::Bytes> = Vec::with_capacity(n);
+    // Previous rounds' bytes are freed after timing, not inside it.
+    let mut graveyard = Vec::new();
     let pack = best(repeat, n, || {
-        packed.clear();
+        graveyard.push(std::mem::replace(&mut packed, Vec::with_capacity(n)));
         for o in &objects {
             packed.push(f.pack(o)?.into());
         }
@@ -182,6 +193,7 @@ fn ours(
         unpack,
         validate,
         validate_platform,
+        check_typed,
         construct,
         as_dict,
         bytes_per_object: total as f64 / n as f64,
@@ -194,12 +206,17 @@ fn print_measures(workload: &str, ours: &Rates, peer: &serde_json::Value) {
         ("pack", ours.pack, get("pack_objects_per_s")),
         ("unpack", ours.unpack, get("unpack_objects_per_s")),
         (
-            "validate (safe from_dict)",
+            "validate typed values (Object::new; platform: safe from_dict)",
+            ours.check_typed,
+            get("validate_safe_from_dict_objects_per_s"),
+        ),
+        (
+            "validate tagged JSON (from_json; platform: safe from_dict)",
             ours.validate,
             get("validate_safe_from_dict_objects_per_s"),
         ),
         (
-            "validate (DataFormat.validate path)",
+            "validate typed values, format loaded per object (platform: DataFormat.validate)",
             ours.validate_platform,
             get("validate_platform_objects_per_s"),
         ),
@@ -287,6 +304,11 @@ fn peer_results(
     }
     let script = super::peers_dir().join("beat_bench.py");
     let out = work.join("beat_peer.json");
+    if std::env::var_os("VELLUM_BENCH_REUSE_PEER").is_some() && out.exists() {
+        // For iterating on our side only; the reported figures come from a
+        // full run.
+        return Ok(serde_json::from_str(&std::fs::read_to_string(&out)?)?);
+    }
     eprintln!(
         "running the platform's benchmark ({n} detections, {n_image} images, best of {repeat})..."
     );

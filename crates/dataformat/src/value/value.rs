@@ -471,7 +471,7 @@ pub(crate) fn check_value(format: &str, field: &str, ty: &FieldType, v: &Value) 
     match (ty, v) {
         (FieldType::Primitive(Primitive::String), Value::String(_)) => Ok(()),
         (FieldType::Primitive(Primitive::Number(s)), v) if v.scalar() == Some(*s) => Ok(()),
-        (FieldType::Object(f), Value::Object(o)) if o.format.as_ref() == f.as_ref() => Ok(()),
+        (FieldType::Object(f), Value::Object(o)) if same_format(&o.format, f) => Ok(()),
         (FieldType::Array(a), Value::Array(arr)) => {
             if arr.shape.len() != a.extents.len() {
                 return Err(Error::Dimensions {
@@ -498,7 +498,7 @@ pub(crate) fn check_value(format: &str, field: &str, ty: &FieldType, v: &Value) 
                 }
                 (Element::Primitive(Primitive::String), ArrayData::Strings(_)) => true,
                 (Element::Object(f), ArrayData::Objects(objs)) => {
-                    objs.iter().all(|o| o.format.as_ref() == f.as_ref())
+                    objs.iter().all(|o| same_format(&o.format, f))
                 }
                 _ => false,
             };
@@ -510,4 +510,9 @@ pub(crate) fn check_value(format: &str, field: &str, ty: &FieldType, v: &Value) 
         }
         _ => Err(wrong(format, field, ty, v)),
     }
+}
+
+/// Same format: the same `Arc` (fast), or equal formats.
+pub(crate) fn same_format(a: &Arc<Format>, b: &Arc<Format>) -> bool {
+    Arc::ptr_eq(a, b) || a.as_ref() == b.as_ref()
 }
