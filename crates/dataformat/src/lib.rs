@@ -70,7 +70,7 @@ pub use format::{ArrayType, Element, Field, FieldType, Format, Primitive};
 pub use isclose::Tolerance;
 pub use text::json::{Json, JsonInt, parse as parse_json};
 pub use value::convert::{Casting, Conversion};
-pub use value::{Array, ArrayData, DEFAULT_BUDGET, Object, Value};
+pub use value::{Array, ArrayData, DEFAULT_BUDGET, MAX_EMPTY_OBJECTS, Object, Value};
 
 /// The platform's declaration hash of a declaration text (spec §12).
 pub fn declaration_hash(text: &str) -> Result<String> {

@@ -12,7 +12,7 @@ use vellum_format_core::{ByteReader, Limits, Scalar};
 
 use crate::error::{Error, Result};
 use crate::format::{ArrayType, Element, FieldType, Format, Primitive};
-use crate::value::{Array, ArrayData, Object, Value};
+use crate::value::{Array, ArrayData, MAX_EMPTY_OBJECTS, Object, Value};
 
 /// A numeric scalar from exactly `item_size` little-endian bytes.
 pub(crate) fn scalar_from_le(s: Scalar, b: &[u8]) -> Value {
@@ -257,11 +257,6 @@ fn read_array(
     };
     Ok(Array::from_parts_unchecked(shape, data))
 }
-
-/// Most elements of an array of empty objects (which pack to no bytes, so
-/// the input cannot bound their count).
-/// The same bound as for default values, so that whatever packs unpacks.
-const MAX_EMPTY_OBJECTS: u64 = crate::value::DEFAULT_BUDGET / crate::value::OBJECT_COST;
 
 /// Checks that `count` items of at least `min` bytes fit in what remains.
 fn bounded(count: u64, min: usize, r: &ByteReader<'_>, at: u64) -> Result<usize> {

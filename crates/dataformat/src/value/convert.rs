@@ -623,6 +623,12 @@ fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> 
         }
         Element::Object(f) => {
             check_shape(ctx, ty, &shape)?;
+            if f.min_packed_size() == 0 && leaves.len() as u64 > crate::value::MAX_EMPTY_OBJECTS {
+                return Err(Error::TooLarge {
+                    requested: leaves.len() as u64,
+                    limit: crate::value::MAX_EMPTY_OBJECTS,
+                });
+            }
             let objs = leaves
                 .iter()
                 .map(|leaf| match leaf {

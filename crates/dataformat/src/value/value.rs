@@ -136,6 +136,11 @@ impl Value {
 /// extents come from declarations, which may ask for absurd sizes.
 pub const DEFAULT_BUDGET: u64 = 1 << 28;
 
+/// Most objects in one array of a format that packs to no bytes (an empty
+/// format): the input cannot bound their count, so it is capped, the same
+/// for defaults, conversion and unpack (whatever packs, unpacks).
+pub const MAX_EMPTY_OBJECTS: u64 = 1 << 16;
+
 /// What one object counts against [`DEFAULT_BUDGET`] (its own memory).
 pub(crate) const OBJECT_COST: u64 = 32;
 
@@ -201,6 +206,12 @@ pub(crate) fn array_default_with(ty: &ArrayType, budget: &mut u64) -> Result<Arr
             ArrayData::Strings(vec![String::new(); count as usize])
         }
         Element::Object(f) => {
+            if f.min_packed_size() == 0 && count > MAX_EMPTY_OBJECTS {
+                return Err(Error::TooLarge {
+                    requested: count,
+                    limit: MAX_EMPTY_OBJECTS,
+                });
+            }
             spend(budget, count.saturating_mul(OBJECT_COST))?;
             let objs = (0..count)
                 .map(|_| object_default_with(f, budget))

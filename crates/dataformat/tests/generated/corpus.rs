@@ -62,7 +62,7 @@ fn get_shape<const N: usize>(
 /// Checks that `count` elements of at least `min` bytes fit in the input.
 fn fits(r: &ByteReader<'_>, count: usize, min: usize, field: &'static str) -> Result<(), Error> {
     let need = count.checked_mul(min.max(1)).ok_or(Error::Overflow { field, offset: r.offset() })?;
-    if min == 0 && count > (1 << 23) || min > 0 && need > r.remaining() {
+    if min == 0 && count > (1 << 16) || min > 0 && need > r.remaining() {
         return Err(Error::Truncated { field, offset: r.offset(), needed: need as u64, available: r.remaining() as u64 });
     }
     Ok(())
