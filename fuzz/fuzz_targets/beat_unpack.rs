@@ -24,8 +24,8 @@ const DECLARATIONS: &[(&str, &str)] = &[
     ),
     (
         "fz/nested/1",
-        r#"{"#extends": "fz/point/1", "o": {"t": {"n": "string", "f": "bool"}, "k": [0, {}]},
-            "rows": [0, {"vals": [0, "int16"], "label": "string"}]}"#,
+        r##"{"#extends": "fz/point/1", "o": {"t": {"n": "string", "f": "bool"}, "k": [0, {}]},
+            "rows": [0, {"vals": [0, "int16"], "label": "string"}]}"##,
     ),
     ("fz/image/1", r#"{"img": [4, 4, "uint8"]}"#),
 ];

@@ -5,6 +5,8 @@
 //! Deliberate differences (F9): array shapes must be equal (no
 //! broadcasting), and integers and bools compare exactly.
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::value::{Array, ArrayData, Object, Value};
 
@@ -120,7 +122,7 @@ impl Object {
     /// # Errors
     /// [`Error::DifferentFormats`] when the objects have different formats.
     pub fn isclose(&self, other: &Object, tolerance: Tolerance) -> Result<bool> {
-        if self.format() != other.format() {
+        if !Arc::ptr_eq(self.format(), other.format()) && self.format() != other.format() {
             return Err(Error::DifferentFormats(
                 self.format().name().to_owned(),
                 other.format().name().to_owned(),

@@ -20,6 +20,7 @@
 //! | [`Object::to_json`], [`Object::to_platform_json`] | JSON out in the platform's `as_dict` shape |
 //! | [`Object::isclose`], [`Tolerance`] | approximate comparison |
 //! | [`parse_json`], [`Json`] | the strict JSON reader (duplicate keys, big integers) |
+//! | [`rust_code`] | Rust structs with `pack`/`unpack` for formats (`cargo xtask codegen dataformat`) |
 //!
 //! Primitive types: `int8 int16 int32 int64 uint8 uint16 uint32 uint64
 //! float32 float64 complex64 complex128 bool string`; arrays of 1 to 5
@@ -53,6 +54,7 @@
 #![deny(missing_docs)]
 
 mod binary;
+mod codegen;
 mod declaration;
 mod error;
 mod format;
@@ -60,6 +62,7 @@ mod isclose;
 mod text;
 mod value;
 
+pub use codegen::rust_code;
 pub use declaration::resolver::Resolver;
 pub use declaration::source::{PrefixDir, Registry, Source};
 pub use error::{Error, Result, Rule};
@@ -67,7 +70,7 @@ pub use format::{ArrayType, Element, Field, FieldType, Format, Primitive};
 pub use isclose::Tolerance;
 pub use text::json::{Json, JsonInt, parse as parse_json};
 pub use value::convert::{Casting, Conversion};
-pub use value::{Array, ArrayData, DEFAULT_BUDGET, Object, Value};
+pub use value::{Array, ArrayData, DEFAULT_BUDGET, MAX_EMPTY_OBJECTS, Object, Value};
 
 /// The platform's declaration hash of a declaration text (spec §12).
 pub fn declaration_hash(text: &str) -> Result<String> {

@@ -13,14 +13,14 @@ impl Format {
     /// [`Error::WrongType`](crate::Error::WrongType) when `object` belongs to
     /// another format.
     pub fn pack(&self, object: &Object) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(self.fixed_size().unwrap_or(64));
+        let mut out = Vec::with_capacity(packed_size(object));
         self.pack_into(object, &mut out)?;
         Ok(out)
     }
 
     /// Appends the packed bytes of `object` to `out`.
     pub fn pack_into(&self, object: &Object, out: &mut Vec<u8>) -> Result<()> {
-        if object.format().as_ref() != self {
+        if !std::ptr::eq(object.format().as_ref(), self) && object.format().as_ref() != self {
             return Err(crate::Error::WrongType {
                 format: self.name().to_owned(),
                 field: String::new(),
@@ -90,5 +90,26 @@ fn pack_value(v: &Value, out: &mut Vec<u8>) {
         Value::Array(a) => pack_array(a, out),
         Value::Object(o) => pack_object(o, out),
         scalar => scalar_le(scalar, out),
+    }
+}
+
+/// The exact packed size of an object (one allocation for `pack`).
+pub(crate) fn packed_size(object: &Object) -> usize {
+    object.values().iter().map(value_size).sum()
+}
+
+fn value_size(v: &Value) -> usize {
+    match v {
+        Value::String(s) => 8 + s.len(),
+        Value::Object(o) => packed_size(o),
+        Value::Array(a) => {
+            8 * a.shape().len()
+                + match a.data() {
+                    ArrayData::Numbers { bytes, .. } => bytes.len(),
+                    ArrayData::Strings(v) => v.iter().map(|s| 8 + s.len()).sum(),
+                    ArrayData::Objects(v) => v.iter().map(packed_size).sum(),
+                }
+        }
+        scalar => scalar.scalar().map_or(0, |s| s.item_size()),
     }
 }

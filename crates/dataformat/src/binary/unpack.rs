@@ -12,7 +12,7 @@ use vellum_format_core::{ByteReader, Limits, Scalar};
 
 use crate::error::{Error, Result};
 use crate::format::{ArrayType, Element, FieldType, Format, Primitive};
-use crate::value::{Array, ArrayData, Object, Value};
+use crate::value::{Array, ArrayData, MAX_EMPTY_OBJECTS, Object, Value};
 
 /// A numeric scalar from exactly `item_size` little-endian bytes.
 pub(crate) fn scalar_from_le(s: Scalar, b: &[u8]) -> Value {
@@ -98,18 +98,28 @@ fn read_object(
     limits: &Limits,
 ) -> Result<Object> {
     let fields = format.fields();
-    let mut values: Vec<Option<Value>> = vec![None; fields.len()];
-    for &i in format.pack_order() {
-        let Some(field) = fields.get(i) else { continue };
-        let v = read_value(&field.name, &field.ty, whole, r, limits)?;
-        if let Some(slot) = values.get_mut(i) {
-            *slot = Some(v);
+    let order = format.pack_order();
+    let values = if order.iter().enumerate().all(|(k, &i)| k == i) {
+        // Resolved order is already the pack order: read straight in.
+        let mut values = Vec::with_capacity(fields.len());
+        for field in fields {
+            values.push(read_value(&field.name, &field.ty, whole, r, limits)?);
         }
-    }
-    let values = values
-        .into_iter()
-        .map(|v| v.unwrap_or(Value::Bool(false)))
-        .collect();
+        values
+    } else {
+        let mut slots: Vec<Option<Value>> = vec![None; fields.len()];
+        for &i in order {
+            let Some(field) = fields.get(i) else { continue };
+            let v = read_value(&field.name, &field.ty, whole, r, limits)?;
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(v);
+            }
+        }
+        slots
+            .into_iter()
+            .map(|v| v.unwrap_or(Value::Bool(false)))
+            .collect()
+    };
     Ok(Object::from_parts_unchecked(format.clone(), values))
 }
 
@@ -247,11 +257,6 @@ fn read_array(
     };
     Ok(Array::from_parts_unchecked(shape, data))
 }
-
-/// Most elements of an array of empty objects (which pack to no bytes, so
-/// the input cannot bound their count).
-/// The same bound as for default values, so that whatever packs unpacks.
-const MAX_EMPTY_OBJECTS: u64 = crate::value::DEFAULT_BUDGET / crate::value::OBJECT_COST;
 
 /// Checks that `count` items of at least `min` bytes fit in what remains.
 fn bounded(count: u64, min: usize, r: &ByteReader<'_>, at: u64) -> Result<usize> {

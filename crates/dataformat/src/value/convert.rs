@@ -126,9 +126,12 @@ pub(crate) fn from_py(format: &Arc<Format>, py: &Py<'_>, conv: Conversion) -> Re
             });
         }
     } else {
-        let given_set: BTreeSet<&str> = given().collect();
-        let declared_set: BTreeSet<&str> = declared().collect();
-        if given_set != declared_set {
+        // JSON objects have unique keys, so the key set equals the declared
+        // set exactly when the counts match and every key is declared.
+        let n = given().count();
+        if n != format.fields().len() || given().any(|k| format.field_index(k).is_none()) {
+            let given_set: BTreeSet<&str> = given().collect();
+            let declared_set: BTreeSet<&str> = declared().collect();
             return Err(Error::MissingFields {
                 format: format.name().to_owned(),
                 missing: sorted(declared_set.difference(&given_set).map(|s| (*s).to_owned())),
@@ -201,12 +204,15 @@ fn number_field(ctx: &Ctx<'_>, target: Scalar, py: &Py<'_>, casting: Casting) ->
     }
     // Falsy values skip the safe-cast check on purpose (a JSON 0 fits uint64).
     if casting == Casting::Safe && py.truthy() {
-        let (from, scalar) = py.source_type();
+        let scalar = match py {
+            Py::Np(x, _) => Some(*x),
+            other => other.source_type().1,
+        };
         if !scalar.is_some_and(|s| s.can_cast_safely(target)) {
             return Err(Error::UnsafeCast {
                 format: ctx.format.to_owned(),
                 field: ctx.field.to_owned(),
-                from,
+                from: py.source_type().0,
                 to: target.name().to_owned(),
             });
         }
@@ -492,6 +498,62 @@ fn ragged(ctx: &Ctx<'_>) -> Error {
     }
 }
 
+/// A numeric array: numpy's `array(value, dtype=target)` (unsafe element
+/// conversion), then the shape checks. Elements are converted one by one
+/// straight into little-endian bytes.
+fn numeric_array(ctx: &Ctx<'_>, ty: &ArrayType, target: Scalar, py: &Py<'_>) -> Result<Array> {
+    let mut bytes = Vec::new();
+    let shape = match py {
+        Py::NdArray(src, shape, data) => {
+            bytes.reserve(data.len() * target.item_size());
+            for j in *data {
+                // Integers into an integer type: numpy wraps, which is the
+                // low bytes of the two's-complement value.
+                if let (Json::Int(JsonInt::Small(i)), true, true) =
+                    (j, src.is_integer(), target.is_integer())
+                    && (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(i)
+                {
+                    bytes.extend_from_slice(
+                        i.to_le_bytes().get(..target.item_size()).unwrap_or(&[]),
+                    );
+                    continue;
+                }
+                let num = crate::value::input::np_num(*src, j)?;
+                let v = if target == Scalar::Bool {
+                    Value::Bool(!num.is_zero())
+                } else {
+                    cast_num(ctx, target, num)?
+                };
+                crate::binary::pack::scalar_le(&v, &mut bytes);
+            }
+            shape.clone()
+        }
+        Py::List(items) => {
+            let (shape, leaves) = nest(items).ok_or_else(|| ragged(ctx))?;
+            bytes.reserve(leaves.len() * target.item_size());
+            for j in leaves {
+                let v = convert_number(ctx, target, &Py::decode(j)?, true)?;
+                crate::binary::pack::scalar_le(&v, &mut bytes);
+            }
+            shape
+        }
+        other => {
+            let v = convert_number(ctx, target, other, true)?;
+            crate::binary::pack::scalar_le(&v, &mut bytes);
+            Vec::new()
+        }
+    };
+    // Conversion errors come before the shape checks, as in numpy.
+    check_shape(ctx, ty, &shape)?;
+    Ok(Array::from_parts_unchecked(
+        shape,
+        ArrayData::Numbers {
+            scalar: target,
+            bytes: Bytes::from(bytes),
+        },
+    ))
+}
+
 /// An array field (spec §7.5).
 fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> Result<Array> {
     // Empty values (None, any falsy value, a zero-size array) give the
@@ -505,17 +567,14 @@ fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> 
         // without defaults that is the missing-fields error of its format.
         if let Element::Object(f) = &ty.element
             && !conv.defaults
-            && !f.fields().is_empty()
             && crate::value::value::default_count(ty)? > 0
         {
-            return Err(from_py(f, &Py::None, conv)
-                .err()
-                .unwrap_or(Error::TooLarge {
-                    requested: 0,
-                    limit: 0,
-                }));
+            from_py(f, &Py::None, conv)?;
         }
         return Array::default_of(ty);
+    }
+    if let Element::Primitive(Primitive::Number(s)) = &ty.element {
+        return numeric_array(ctx, ty, *s, py);
     }
     let (shape, leaves): (Vec<u64>, Vec<Py<'_>>) = match py {
         Py::NdArray(s, shape, data) => {
@@ -525,10 +584,7 @@ fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> 
                 .collect::<Result<Vec<_>>>()?;
             (shape.clone(), leaves)
         }
-        Py::List(_) => {
-            let Py::List(items) = py else {
-                return Err(ragged(ctx));
-            };
+        Py::List(items) => {
             let (shape, leaves) = nest(items).ok_or_else(|| ragged(ctx))?;
             (
                 shape,
@@ -538,22 +594,7 @@ fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> 
         other => (Vec::new(), vec![other.clone()]),
     };
     match &ty.element {
-        Element::Primitive(Primitive::Number(s)) => {
-            // Conversion errors come before the shape checks, as in numpy.
-            let mut bytes = Vec::with_capacity(leaves.len() * s.item_size());
-            for leaf in &leaves {
-                let v = convert_number(ctx, *s, leaf, true)?;
-                crate::binary::pack::scalar_le(&v, &mut bytes);
-            }
-            check_shape(ctx, ty, &shape)?;
-            Ok(Array::from_parts_unchecked(
-                shape,
-                ArrayData::Numbers {
-                    scalar: *s,
-                    bytes: Bytes::from(bytes),
-                },
-            ))
-        }
+        Element::Primitive(Primitive::Number(_)) => Err(ragged(ctx)),
         Element::Primitive(Primitive::String) => {
             check_shape(ctx, ty, &shape)?;
             let any_text = leaves.iter().any(|l| matches!(l, Py::Str(_)));
@@ -582,6 +623,12 @@ fn array_field(ctx: &Ctx<'_>, ty: &ArrayType, py: &Py<'_>, conv: Conversion) -> 
         }
         Element::Object(f) => {
             check_shape(ctx, ty, &shape)?;
+            if f.min_packed_size() == 0 && leaves.len() as u64 > crate::value::MAX_EMPTY_OBJECTS {
+                return Err(Error::TooLarge {
+                    requested: leaves.len() as u64,
+                    limit: crate::value::MAX_EMPTY_OBJECTS,
+                });
+            }
             let objs = leaves
                 .iter()
                 .map(|leaf| match leaf {

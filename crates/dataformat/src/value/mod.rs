@@ -6,5 +6,4 @@ mod output;
 #[allow(clippy::module_inception)]
 mod value;
 
-pub(crate) use value::OBJECT_COST;
-pub use value::{Array, ArrayData, DEFAULT_BUDGET, Object, Value};
+pub use value::{Array, ArrayData, DEFAULT_BUDGET, MAX_EMPTY_OBJECTS, Object, Value};

@@ -4,6 +4,8 @@
 use serde_json::{Map, Value as Json};
 
 use crate::text::python::{float_repr, float32_repr, json_ascii_string};
+use vellum_format_core::Scalar;
+
 use crate::value::{Array, ArrayData, Object, Value};
 
 fn float_json(v: f64) -> Json {
@@ -48,13 +50,36 @@ fn nested(shape: &[u64], items: &mut dyn Iterator<Item = Json>) -> Json {
     }
 }
 
-fn array_json(a: &Array) -> Json {
-    let mut items: Box<dyn Iterator<Item = Json>> = match a.data() {
-        ArrayData::Numbers { .. } => Box::new(
+/// The numeric elements of an array as JSON values, through typed views.
+fn numbers_json<'a>(a: &'a Array, scalar: Scalar) -> Box<dyn Iterator<Item = Json> + 'a> {
+    fn typed<'a, T: vellum_format_core::Element + Into<Json>>(
+        a: &'a Array,
+    ) -> Box<dyn Iterator<Item = Json> + 'a> {
+        match a.numbers::<T>() {
+            Ok(v) => Box::new(v.into_owned().into_iter().map(Into::into)),
+            Err(_) => Box::new(std::iter::empty()),
+        }
+    }
+    match scalar {
+        Scalar::Int8 => typed::<i8>(a),
+        Scalar::Int16 => typed::<i16>(a),
+        Scalar::Int32 => typed::<i32>(a),
+        Scalar::Int64 => typed::<i64>(a),
+        Scalar::UInt8 => typed::<u8>(a),
+        Scalar::UInt16 => typed::<u16>(a),
+        Scalar::UInt32 => typed::<u32>(a),
+        Scalar::UInt64 => typed::<u64>(a),
+        _ => Box::new(
             (0..a.len())
                 .filter_map(|i| a.get(i))
                 .map(|v| scalar_json(&v)),
         ),
+    }
+}
+
+fn array_json(a: &Array) -> Json {
+    let mut items: Box<dyn Iterator<Item = Json>> = match a.data() {
+        ArrayData::Numbers { scalar, .. } => numbers_json(a, *scalar),
         ArrayData::Strings(v) => Box::new(v.iter().map(|s| Json::String(s.clone()))),
         ArrayData::Objects(v) => Box::new(v.iter().map(Object::to_json)),
     };
@@ -110,21 +135,31 @@ fn write_float(v: f64, out: &mut String) {
 }
 
 fn write_object(o: &Object, level: usize, out: &mut String) {
-    if o.values().is_empty() {
-        out.push_str("{}");
-        return;
-    }
+    write_map(o.iter(), level, out, write_value);
+}
+
+/// `{"k": v, ...}` with simplejson's indent-4 layout (`{}` when empty).
+fn write_map<'a, T>(
+    entries: impl Iterator<Item = (&'a str, T)>,
+    level: usize,
+    out: &mut String,
+    write: impl Fn(T, usize, &mut String),
+) {
     out.push('{');
-    for (i, (name, v)) in o.iter().enumerate() {
-        if i > 0 {
+    let mut any = false;
+    for (name, v) in entries {
+        if any {
             out.push(',');
         }
+        any = true;
         indent(level + 1, out);
         json_ascii_string(name, out);
         out.push_str(": ");
-        write_value(v, level + 1, out);
+        write(v, level + 1, out);
     }
-    indent(level, out);
+    if any {
+        indent(level, out);
+    }
     out.push('}');
 }
 
@@ -167,21 +202,13 @@ fn write_json(j: &Json, level: usize, out: &mut String) {
                 });
             } else if let Some(Json::Array(parts)) = m.get("$complex") {
                 write_list(parts, level, out);
-            } else if m.is_empty() {
-                out.push_str("{}");
             } else {
-                out.push('{');
-                for (i, (k, v)) in m.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    indent(level + 1, out);
-                    json_ascii_string(k, out);
-                    out.push_str(": ");
-                    write_json(v, level + 1, out);
-                }
-                indent(level, out);
-                out.push('}');
+                write_map(
+                    m.iter().map(|(k, v)| (k.as_str(), v)),
+                    level,
+                    out,
+                    write_json,
+                );
             }
         }
     }

@@ -136,6 +136,11 @@ impl Value {
 /// extents come from declarations, which may ask for absurd sizes.
 pub const DEFAULT_BUDGET: u64 = 1 << 28;
 
+/// Most objects in one array of a format that packs to no bytes (an empty
+/// format): the input cannot bound their count, so it is capped, the same
+/// for defaults, conversion and unpack (whatever packs, unpacks).
+pub const MAX_EMPTY_OBJECTS: u64 = 1 << 16;
+
 /// What one object counts against [`DEFAULT_BUDGET`] (its own memory).
 pub(crate) const OBJECT_COST: u64 = 32;
 
@@ -201,6 +206,12 @@ pub(crate) fn array_default_with(ty: &ArrayType, budget: &mut u64) -> Result<Arr
             ArrayData::Strings(vec![String::new(); count as usize])
         }
         Element::Object(f) => {
+            if f.min_packed_size() == 0 && count > MAX_EMPTY_OBJECTS {
+                return Err(Error::TooLarge {
+                    requested: count,
+                    limit: MAX_EMPTY_OBJECTS,
+                });
+            }
             spend(budget, count.saturating_mul(OBJECT_COST))?;
             let objs = (0..count)
                 .map(|_| object_default_with(f, budget))
@@ -471,7 +482,7 @@ pub(crate) fn check_value(format: &str, field: &str, ty: &FieldType, v: &Value) 
     match (ty, v) {
         (FieldType::Primitive(Primitive::String), Value::String(_)) => Ok(()),
         (FieldType::Primitive(Primitive::Number(s)), v) if v.scalar() == Some(*s) => Ok(()),
-        (FieldType::Object(f), Value::Object(o)) if o.format.as_ref() == f.as_ref() => Ok(()),
+        (FieldType::Object(f), Value::Object(o)) if same_format(&o.format, f) => Ok(()),
         (FieldType::Array(a), Value::Array(arr)) => {
             if arr.shape.len() != a.extents.len() {
                 return Err(Error::Dimensions {
@@ -498,7 +509,7 @@ pub(crate) fn check_value(format: &str, field: &str, ty: &FieldType, v: &Value) 
                 }
                 (Element::Primitive(Primitive::String), ArrayData::Strings(_)) => true,
                 (Element::Object(f), ArrayData::Objects(objs)) => {
-                    objs.iter().all(|o| o.format.as_ref() == f.as_ref())
+                    objs.iter().all(|o| same_format(&o.format, f))
                 }
                 _ => false,
             };
@@ -510,4 +521,9 @@ pub(crate) fn check_value(format: &str, field: &str, ty: &FieldType, v: &Value) 
         }
         _ => Err(wrong(format, field, ty, v)),
     }
+}
+
+/// Same format: the same `Arc` (fast), or equal formats.
+pub(crate) fn same_format(a: &Arc<Format>, b: &Arc<Format>) -> bool {
+    Arc::ptr_eq(a, b) || a.as_ref() == b.as_ref()
 }
