@@ -271,6 +271,17 @@ impl RabWriter {
         self.push(name, &opts, "bytes", Vec::new(), data)
     }
 
+    /// Adds a bytes dataset streamed from `data` (compressed as asked), for
+    /// payloads larger than memory.
+    pub fn add_bytes_from_reader(
+        &mut self,
+        name: &str,
+        data: impl Read,
+        opts: DatasetOptions,
+    ) -> Result<()> {
+        self.push(name, &opts, "bytes", Vec::new(), data)
+    }
+
     /// Adds an object dataset: a mapping stored as PyYAML would dump it
     /// after upstream's JSON round trip.
     pub fn add_object(&mut self, name: &str, object: &Value, opts: DatasetOptions) -> Result<()> {
