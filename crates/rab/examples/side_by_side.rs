@@ -56,28 +56,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown option {other}").into()),
         }
     }
-    assert_eq!(shape.iter().product::<usize>(), n, "shape does not hold n elements");
+    assert_eq!(
+        shape.iter().product::<usize>(),
+        n,
+        "shape does not hold n elements"
+    );
     let mut rng = Rng(0);
-    let values: Vec<f32> = (0..n).map(|_| (rng.next() >> 40) as f32 / (1u64 << 24) as f32).collect();
+    let values: Vec<f32> = (0..n)
+        .map(|_| (rng.next() >> 40) as f32 / (1u64 << 24) as f32)
+        .collect();
     let positions: Vec<Vec<u64>> = (0..lookups)
         .map(|_| shape.iter().map(|&s| rng.next() % s as u64).collect())
         .collect();
     let array = Array::from_elements(&shape, &values)?;
     let path = work.join("bench_vellum.rab");
 
-    // (a) write: builder + atomic write
-    let write_s = median(
-        (0..repeat.clamp(1, 3))
-            .map(|_| {
-                timed(|| -> Result<(), vellum_rab::Error> {
-                    let mut w = RabWriter::new();
-                    w.add_array("x", &array, DatasetOptions::new())?;
-                    w.write(&path)
+    // (a) write: builder + atomic write (rename), without and with fsync
+    let write = |durable: bool| {
+        median(
+            (0..repeat.clamp(1, 3))
+                .map(|_| {
+                    timed(|| -> Result<(), vellum_rab::Error> {
+                        let w = RabWriter::new();
+                        let mut w = if durable { w } else { w.without_fsync() };
+                        w.add_array("x", &array, DatasetOptions::new())?;
+                        w.write(&path)
+                    })
+                    .0
                 })
-                .0
-            })
-            .collect(),
-    );
+                .collect(),
+        )
+    };
+    let write_durable_s = write(true);
+    let write_s = write(false);
     drop(array);
 
     // (b) open + list (header only)
@@ -95,7 +106,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // (c) single-element reads by N-d position: pread and mmap
     let lookups_with = |backend: Backend| -> f64 {
-        let opts = ReadOptions { backend, ..ReadOptions::default() };
+        let opts = ReadOptions {
+            backend,
+            ..ReadOptions::default()
+        };
         median(
             (0..repeat)
                 .map(|_| {
@@ -103,7 +117,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let r = RabReader::open_with(&path, opts).expect("open");
                         let mut sum = 0.0;
                         for p in &positions {
-                            if let vellum_format_core::Number::Float(f) = r.element("x", p).expect("element") {
+                            if let vellum_format_core::Number::Float(f) =
+                                r.element("x", p).expect("element")
+                            {
                                 sum += f;
                             }
                         }
@@ -119,8 +135,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // check the values against the source array
     let r = RabReader::open(&path)?;
     for p in positions.iter().take(100) {
-        let idx = p.iter().zip(&shape).fold(0usize, |acc, (&i, &d)| acc * d + i as usize);
-        assert_eq!(r.element("x", p)?, vellum_format_core::Number::Float(f64::from(values[idx])));
+        let idx = p
+            .iter()
+            .zip(&shape)
+            .fold(0usize, |acc, (&i, &d)| acc * d + i as usize);
+        assert_eq!(
+            r.element("x", p)?,
+            vellum_format_core::Number::Float(f64::from(values[idx]))
+        );
     }
 
     // (d) the whole array into memory
@@ -156,7 +178,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     println!(
-        "{{\"write_s\": {write_s}, \"open_list_s\": {open_s}, \"lookups_pread_s\": {lookups_pread_s}, \"lookups_mmap_s\": {lookups_mmap_s}, \"full_read_s\": {full_s}, \"file_bytes\": {file_bytes}, \"fixture_open_list_s\": {}}}",
+        "{{\"write_s\": {write_s}, \"write_durable_s\": {write_durable_s}, \"open_list_s\": {open_s}, \"lookups_pread_s\": {lookups_pread_s}, \"lookups_mmap_s\": {lookups_mmap_s}, \"full_read_s\": {full_s}, \"file_bytes\": {file_bytes}, \"fixture_open_list_s\": {}}}",
         fixture_open_s.map_or("null".to_owned(), |v| v.to_string())
     );
     Ok(())

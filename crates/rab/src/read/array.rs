@@ -217,12 +217,11 @@ pub(crate) fn linear_index(shape: &[u64], layout: Layout, position: &[u64]) -> R
     }
     let mut index: u64 = 0;
     let mut stride: u64 = 1;
-    let axes: Vec<usize> = match layout {
-        Layout::C => (0..shape.len()).rev().collect(),
-        Layout::F => (0..shape.len()).collect(),
-    };
-    for axis in axes {
-        let (p, d) = (position[axis], shape[axis]);
+    let mut step = |axis: usize| -> Result<(), String> {
+        let (p, d) = match (position.get(axis), shape.get(axis)) {
+            (Some(&p), Some(&d)) => (p, d),
+            _ => return Err("axis out of range".into()),
+        };
         if p >= d {
             return Err(format!("coordinate {p} of axis {axis} is outside 0..{d}"));
         }
@@ -231,6 +230,12 @@ pub(crate) fn linear_index(shape: &[u64], layout: Layout, position: &[u64]) -> R
             .and_then(|x| index.checked_add(x))
             .ok_or("index arithmetic overflows")?;
         stride = stride.saturating_mul(d);
+        Ok(())
+    };
+    // C: the last axis varies fastest; F: the first.
+    match layout {
+        Layout::C => (0..shape.len()).rev().try_for_each(&mut step)?,
+        Layout::F => (0..shape.len()).try_for_each(&mut step)?,
     }
     Ok(index)
 }

@@ -16,6 +16,9 @@ use super::{Value, resolve};
 
 /// Parses YAML (PyYAML semantics), falling back to JSON as upstream does.
 pub(crate) fn parse(text: &str) -> Result<Value, String> {
+    if let Some(v) = super::fast::parse(text) {
+        return Ok(v);
+    }
     match parse_yaml(text) {
         Ok(v) => Ok(v),
         Err(yaml_err) => match serde_json::from_str::<serde_json::Value>(text) {
@@ -50,7 +53,7 @@ enum Frame {
     },
 }
 
-fn parse_yaml(text: &str) -> Result<Value, String> {
+pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
     let budget = budget_for(text.len());
     let node_cap = budget.max_nodes;
     let report =
