@@ -207,3 +207,17 @@ fn zstd_extension_round_trips_and_element_access_inflates_once() {
     );
     assert_eq!(r.array("z").unwrap().to_vec::<f64>().unwrap(), values);
 }
+
+/// `ndarray` views follow the stored layout: upstream's `order="F"` data
+/// reads back as the array upstream was given.
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_views_follow_the_layout() {
+    let r = RabReader::open(fixture("fortran_order.rab")).unwrap();
+    let a = r.array("2-D F array order F").unwrap();
+    let v = a.to_ndarray::<f32>().unwrap();
+    assert_eq!(v.shape(), &[3, 4]);
+    assert_eq!(v[[0, 1]], 1.5);
+    assert_eq!(v[[1, 0]], 6.0);
+    assert_eq!(v[[2, 3]], 16.5);
+}
