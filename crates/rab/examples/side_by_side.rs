@@ -69,6 +69,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|_| shape.iter().map(|&s| rng.next() % s as u64).collect())
         .collect();
     let array = Array::from_elements(&shape, &values)?;
+    // Keep only what the value check below needs.
+    let sample: Vec<(Vec<u64>, f32)> = positions
+        .iter()
+        .take(100)
+        .map(|p| {
+            let idx = p
+                .iter()
+                .zip(&shape)
+                .fold(0usize, |acc, (&i, &d)| acc * d + i as usize);
+            (p.clone(), values[idx])
+        })
+        .collect();
+    drop(values);
     let path = work.join("bench_vellum.rab");
 
     // (a) write: builder + atomic write (rename), without and with fsync

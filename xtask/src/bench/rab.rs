@@ -136,8 +136,13 @@ pub fn run(work: &Path) -> Result<()> {
             higher_is_better: false,
         };
         lines.push(ms(
-            "write 200 MB float32",
+            "write (atomic rename)",
             num(&ours, "write_s"),
+            num(p, "write_s"),
+        ));
+        lines.push(ms(
+            "write (atomic + fsync)",
+            num(&ours, "write_durable_s"),
             num(p, "write_s"),
         ));
         lines.push(ms(
