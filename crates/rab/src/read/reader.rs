@@ -127,7 +127,15 @@ impl RabReader {
         limits: Limits,
     ) -> Result<RabReader> {
         let datasets = header::parse(text)?;
-        let data_len = file_len - PREFIX_LEN - header_len;
+        // The callers checked 7 + H <= file length; stay checked anyway.
+        let data_len = file_len.checked_sub(PREFIX_LEN + header_len).ok_or(
+            vellum_format_core::Error::Truncated {
+                field: "header",
+                offset: PREFIX_LEN,
+                needed: header_len,
+                available: file_len.saturating_sub(PREFIX_LEN),
+            },
+        )?;
         for d in &datasets {
             validate(d, data_len)?;
         }
