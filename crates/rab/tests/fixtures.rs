@@ -221,3 +221,17 @@ fn ndarray_views_follow_the_layout() {
     assert_eq!(v[[1, 0]], 6.0);
     assert_eq!(v[[2, 3]], 16.5);
 }
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(vellum_rab::from_pyyaml(&flow).is_err());
+    let mut block = String::new();
+    for depth in 0..300 {
+        block.push_str(&" ".repeat(depth * 2));
+        block.push_str("a:\n");
+    }
+    block.push_str(&" ".repeat(600));
+    block.push_str("b: 1\n");
+    assert!(vellum_rab::from_pyyaml(&block).is_err());
+}
