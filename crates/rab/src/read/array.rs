@@ -205,6 +205,19 @@ impl Array {
     }
 }
 
+/// Large buffers (4 MiB and more, on Linux) live in an anonymous map with
+/// transparent huge pages requested, like numpy's allocations: far fewer
+/// page faults when a payload is read into them.
+pub(crate) fn large_buffer(n: usize) -> Option<memmap2::MmapMut> {
+    if !cfg!(target_os = "linux") || n < 4 << 20 {
+        return None;
+    }
+    let map = memmap2::MmapMut::map_anon(n).ok()?;
+    #[cfg(target_os = "linux")]
+    let _ = map.advise(memmap2::Advice::HugePage);
+    Some(map)
+}
+
 /// The element index of `position` in a dense array of `shape` stored in
 /// `layout` order; every coordinate must be in `0..shape[d]`.
 pub(crate) fn linear_index(shape: &[u64], layout: Layout, position: &[u64]) -> Result<u64, String> {

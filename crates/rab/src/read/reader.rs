@@ -512,11 +512,7 @@ fn validate(d: &DatasetInfo, data_len: u64) -> Result<()> {
 /// numpy does for large arrays): far fewer page faults, and typed views of
 /// the result are always aligned.
 fn read_owned(file: &File, n: usize, at: u64) -> std::io::Result<Bytes> {
-    #[cfg(target_os = "linux")]
-    if n >= 4 << 20 {
-        let mut map = memmap2::MmapMut::map_anon(n)?;
-        // Best effort: a kernel without transparent huge pages still works.
-        let _ = map.advise(memmap2::Advice::HugePage);
+    if let Some(mut map) = super::array::large_buffer(n) {
         read_exact_at(file, &mut map[..], at)?;
         return Ok(Bytes::from_owner(map.make_read_only()?));
     }
