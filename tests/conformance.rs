@@ -36,9 +36,8 @@ fn mxnet() {
 }
 
 #[test]
-#[ignore = "issue 5 registers the rab runner"]
 fn rab() {
-    conformance("rab", "rab", 1);
+    conformance("rab", "rab", 753);
 }
 
 #[test]

@@ -136,3 +136,102 @@ fn fortran_order_rewrite_differs_only_in_strides() {
         );
     }
 }
+
+#[test]
+fn verify_catches_a_flipped_payload_byte_with_checksums() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.rab");
+    let mut w = RabWriter::new().with_checksums(true);
+    w.add_text("t", "hello checksums", DatasetOptions::new())
+        .unwrap();
+    w.add_bytes("b", &[1, 2, 3, 4], DatasetOptions::new())
+        .unwrap();
+    w.write(&path).unwrap();
+    assert!(RabReader::open(&path).unwrap().verify().is_empty());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    let r = RabReader::from_bytes(bytes).unwrap();
+    let problems = r.verify();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].0, "b");
+    assert!(matches!(
+        problems[0].1,
+        vellum_rab::Error::ChecksumMismatch { .. }
+    ));
+}
+
+#[test]
+fn truncated_and_hostile_files_are_refused() {
+    let good = std::fs::read(fixture("numeric_nd.rab")).unwrap();
+    for cut in [0, 2, 6, 100, good.len() - 1] {
+        assert!(
+            RabReader::from_bytes(good[..cut].to_vec()).is_err(),
+            "cut at {cut}"
+        );
+    }
+    // A payload range past the end of the file.
+    let hostile = b"\n- codecMeta: {byteLength: 99, byteOffset: 0, type: bytes}\n  name: x\n\n";
+    let mut f = b"rab".to_vec();
+    f.extend_from_slice(&(hostile.len() as u32).to_le_bytes());
+    f.extend_from_slice(hostile);
+    f.extend_from_slice(&[0; 10]);
+    assert!(matches!(
+        RabReader::from_bytes(f),
+        Err(vellum_rab::Error::PayloadOutOfBounds { .. })
+    ));
+}
+
+#[test]
+fn zstd_extension_round_trips_and_element_access_inflates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("z.rab");
+    let values: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.5).collect();
+    let a = vellum_rab::Array::from_elements(&[10, 100], &values).unwrap();
+    let mut w = RabWriter::new();
+    w.add_array(
+        "z",
+        &a,
+        DatasetOptions::new().compression(vellum_rab::Compression::Zstd),
+    )
+    .unwrap();
+    w.write(&path).unwrap();
+    let r = RabReader::open(&path).unwrap();
+    assert_eq!(
+        r.dataset("z").unwrap().codec_meta().get("compression"),
+        Some(&Value::from("zstd"))
+    );
+    assert_eq!(
+        r.element("z", &[9, 99]).unwrap(),
+        vellum_format_core::Number::Float(499.5)
+    );
+    assert_eq!(r.array("z").unwrap().to_vec::<f64>().unwrap(), values);
+}
+
+/// `ndarray` views follow the stored layout: upstream's `order="F"` data
+/// reads back as the array upstream was given.
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_views_follow_the_layout() {
+    let r = RabReader::open(fixture("fortran_order.rab")).unwrap();
+    let a = r.array("2-D F array order F").unwrap();
+    let v = a.to_ndarray::<f32>().unwrap();
+    assert_eq!(v.shape(), &[3, 4]);
+    assert_eq!(v[[0, 1]], 1.5);
+    assert_eq!(v[[1, 0]], 6.0);
+    assert_eq!(v[[2, 3]], 16.5);
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let flow = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(vellum_rab::from_pyyaml(&flow).is_err());
+    let mut block = String::new();
+    for depth in 0..300 {
+        block.push_str(&" ".repeat(depth * 2));
+        block.push_str("a:\n");
+    }
+    block.push_str(&" ".repeat(600));
+    block.push_str("b: 1\n");
+    assert!(vellum_rab::from_pyyaml(&block).is_err());
+}

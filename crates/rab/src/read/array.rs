@@ -205,6 +205,19 @@ impl Array {
     }
 }
 
+/// Large buffers (4 MiB and more, on Linux) live in an anonymous map with
+/// transparent huge pages requested, like numpy's allocations: far fewer
+/// page faults when a payload is read into them.
+pub(crate) fn large_buffer(n: usize) -> Option<memmap2::MmapMut> {
+    if !cfg!(target_os = "linux") || n < 4 << 20 {
+        return None;
+    }
+    let map = memmap2::MmapMut::map_anon(n).ok()?;
+    #[cfg(target_os = "linux")]
+    let _ = map.advise(memmap2::Advice::HugePage);
+    Some(map)
+}
+
 /// The element index of `position` in a dense array of `shape` stored in
 /// `layout` order; every coordinate must be in `0..shape[d]`.
 pub(crate) fn linear_index(shape: &[u64], layout: Layout, position: &[u64]) -> Result<u64, String> {
@@ -217,12 +230,11 @@ pub(crate) fn linear_index(shape: &[u64], layout: Layout, position: &[u64]) -> R
     }
     let mut index: u64 = 0;
     let mut stride: u64 = 1;
-    let axes: Vec<usize> = match layout {
-        Layout::C => (0..shape.len()).rev().collect(),
-        Layout::F => (0..shape.len()).collect(),
-    };
-    for axis in axes {
-        let (p, d) = (position[axis], shape[axis]);
+    let mut step = |axis: usize| -> Result<(), String> {
+        let (p, d) = match (position.get(axis), shape.get(axis)) {
+            (Some(&p), Some(&d)) => (p, d),
+            _ => return Err("axis out of range".into()),
+        };
         if p >= d {
             return Err(format!("coordinate {p} of axis {axis} is outside 0..{d}"));
         }
@@ -231,6 +243,12 @@ pub(crate) fn linear_index(shape: &[u64], layout: Layout, position: &[u64]) -> R
             .and_then(|x| index.checked_add(x))
             .ok_or("index arithmetic overflows")?;
         stride = stride.saturating_mul(d);
+        Ok(())
+    };
+    // C: the last axis varies fastest; F: the first.
+    match layout {
+        Layout::C => (0..shape.len()).rev().try_for_each(&mut step)?,
+        Layout::F => (0..shape.len()).try_for_each(&mut step)?,
     }
     Ok(index)
 }

@@ -51,6 +51,8 @@ impl DatasetOptions {
 
 #[derive(Debug)]
 enum Payload {
+    /// Bytes already in memory (an uncompressed array): no copy until write.
+    Memory(bytes::Bytes),
     /// `len` bytes at `offset` of the writer's spool file.
     Spooled { offset: u64 },
     /// A file copied in when the RAB file is written (spec §4.2).
@@ -104,19 +106,22 @@ pub struct RabWriter {
     names: HashSet<String>,
     spool: Option<Spool>,
     checksums: bool,
+    no_fsync: bool,
 }
 
 /// Counts and hashes what passes through to the spool.
 struct Tee<'a> {
     file: &'a mut File,
-    hasher: blake3::Hasher,
+    hasher: Option<blake3::Hasher>,
     written: u64,
 }
 
 impl Write for Tee<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
+        if let Some(h) = &mut self.hasher {
+            h.update(buf.get(..n).unwrap_or_default());
+        }
         self.written += n as u64;
         Ok(n)
     }
@@ -136,6 +141,14 @@ impl RabWriter {
     /// readers ignore the key (they read only the keys they know).
     pub fn with_checksums(mut self, on: bool) -> RabWriter {
         self.checksums = on;
+        self
+    }
+
+    /// Skip the fsync of the written file (it still appears atomically, by
+    /// rename, but may not survive a power cut). numpy's `np.save` and
+    /// upstream never fsync; the default here does.
+    pub fn without_fsync(mut self) -> RabWriter {
+        self.no_fsync = true;
         self
     }
 
@@ -187,13 +200,14 @@ impl RabWriter {
         name: &str,
         mut data: impl Read,
         compression: &Compression,
-    ) -> Result<(u64, u64, Digest)> {
+    ) -> Result<(u64, u64, Option<Digest>)> {
+        let hash = self.checksums;
         let spool = self.spool_file()?;
         let offset = spool.len;
         let io_err = |e: io::Error| Error::from(vellum_format_core::Error::io(name, e));
         let mut tee = Tee {
             file: &mut spool.file,
-            hasher: blake3::Hasher::new(),
+            hasher: hash.then(blake3::Hasher::new),
             written: 0,
         };
         match compression.codec() {
@@ -206,7 +220,10 @@ impl RabWriter {
                 io::copy(&mut data, &mut tee).map_err(io_err)?;
             }
         }
-        let (written, digest) = (tee.written, Digest(*tee.hasher.finalize().as_bytes()));
+        let (written, digest) = (
+            tee.written,
+            tee.hasher.map(|h| Digest(*h.finalize().as_bytes())),
+        );
         spool.len += written;
         Ok((offset, written, digest))
     }
@@ -256,7 +273,7 @@ impl RabWriter {
             codec_meta,
             payload: Payload::Spooled { offset },
             byte_length,
-            checksum: Some(digest),
+            checksum: digest,
         });
         Ok(())
     }
@@ -268,6 +285,17 @@ impl RabWriter {
 
     /// Adds a bytes dataset from memory.
     pub fn add_bytes(&mut self, name: &str, data: &[u8], opts: DatasetOptions) -> Result<()> {
+        self.push(name, &opts, "bytes", Vec::new(), data)
+    }
+
+    /// Adds a bytes dataset streamed from `data` (compressed as asked), for
+    /// payloads larger than memory.
+    pub fn add_bytes_from_reader(
+        &mut self,
+        name: &str,
+        data: impl Read,
+        opts: DatasetOptions,
+    ) -> Result<()> {
         self.push(name, &opts, "bytes", Vec::new(), data)
     }
 
@@ -290,14 +318,46 @@ impl RabWriter {
     /// array's strides (spec §5.1).
     pub fn add_array(&mut self, name: &str, array: &Array, opts: DatasetOptions) -> Result<()> {
         let shape: Vec<u64> = array.shape().iter().map(|&d| d as u64).collect();
-        self.add_array_from_reader(
-            name,
-            array.dtype(),
-            &shape,
-            array.layout(),
-            &array.as_bytes()[..],
-            opts,
-        )
+        let bytes = array.as_bytes().clone();
+        if opts.compression.is_applied() {
+            return self.add_array_from_reader(
+                name,
+                array.dtype(),
+                &shape,
+                array.layout(),
+                &bytes[..],
+                opts,
+            );
+        }
+        // Uncompressed: keep a reference to the bytes and copy them once, at write.
+        let metadata = Self::metadata(name, &opts.metadata)?;
+        self.claim(name)?;
+        let mut codec_meta = vec![
+            (
+                Value::from("type"),
+                Value::from(array.dtype().scalar.name()),
+            ),
+            (
+                Value::from("compression"),
+                opts.compression
+                    .header_text()
+                    .map_or(Value::Null, Value::from),
+            ),
+        ];
+        codec_meta.extend(
+            array_meta(array.dtype(), &shape, array.layout())
+                .into_iter()
+                .map(|(k, v)| (Value::from(k), v)),
+        );
+        self.entries.push(Pending {
+            name: name.to_owned(),
+            metadata,
+            codec_meta,
+            byte_length: bytes.len() as u64,
+            checksum: self.checksums.then(|| Digest::of(&bytes)),
+            payload: Payload::Memory(bytes),
+        });
+        Ok(())
     }
 
     /// Adds a numeric array whose bytes (dense, in `layout` order and the
@@ -316,25 +376,7 @@ impl RabWriter {
             .iter()
             .try_fold(dtype.item_size() as u64, |a, &d| a.checked_mul(d))
             .ok_or_else(|| Error::unwritable(name, "the shape overflows"))?;
-        let endianness = if dtype.item_size() == 1 {
-            "na"
-        } else if dtype.order == ByteOrder::Big {
-            "big"
-        } else {
-            "little"
-        };
-        let extra = vec![
-            ("byteOrder", Value::from(layout.as_str())),
-            ("endianness", Value::from(endianness)),
-            (
-                "shape",
-                Value::Seq(shape.iter().map(|&d| Value::from(d)).collect()),
-            ),
-            (
-                "strides",
-                Value::Seq(layout.strides(shape).into_iter().map(Value::from).collect()),
-            ),
-        ];
+        let extra = array_meta(dtype, shape, layout);
         let mut counted = CountingReader { inner: data, n: 0 };
         self.push(name, &opts, dtype.scalar.name(), extra, &mut counted)?;
         if counted.n != need {
@@ -394,7 +436,7 @@ impl RabWriter {
                     codec_meta: vec![(Value::from("type"), Value::from("bytes"))],
                     payload: Payload::Spooled { offset },
                     byte_length,
-                    checksum: Some(digest),
+                    checksum: digest,
                 });
                 Ok(())
             }
@@ -480,12 +522,13 @@ impl RabWriter {
             )
         })?;
         let io_err = |e: io::Error| Error::from(vellum_format_core::Error::io(path, e));
-        let mut out = AtomicFile::create(path)?;
+        let mut out = Output::create(path, !self.no_fsync)?;
         out.write_all(header::MAGIC).map_err(io_err)?;
         out.write_all(&len.to_le_bytes()).map_err(io_err)?;
         out.write_all(&header).map_err(io_err)?;
         for p in &self.entries {
             match &p.payload {
+                Payload::Memory(b) => out.write_all(b).map_err(io_err)?,
                 Payload::Spooled { offset } => {
                     let spool = self
                         .spool
@@ -522,9 +565,89 @@ impl RabWriter {
                 }
             }
         }
-        out.commit()?;
+        out.commit(path)?;
         Ok(())
     }
+}
+
+/// The file being written: durable (fsync, then rename) or only atomic.
+enum Output {
+    Durable(AtomicFile),
+    Atomic(io::BufWriter<tempfile::NamedTempFile>),
+}
+
+impl Output {
+    fn create(path: &Path, durable: bool) -> Result<Output> {
+        if durable {
+            return Ok(Output::Durable(AtomicFile::create(path)?));
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::NamedTempFile::new_in(dir)
+            .map_err(|e| vellum_format_core::Error::io(dir, e))?;
+        Ok(Output::Atomic(io::BufWriter::with_capacity(1 << 20, tmp)))
+    }
+
+    fn commit(self, path: &Path) -> Result<()> {
+        match self {
+            Output::Durable(f) => Ok(f.commit()?),
+            Output::Atomic(w) => {
+                let tmp = w
+                    .into_inner()
+                    .map_err(|e| vellum_format_core::Error::io(path, e.into_error()))?;
+                tmp.persist(path)
+                    .map_err(|e| vellum_format_core::Error::io(path, e.error))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Durable(f) => f.write(buf),
+            Output::Atomic(f) => f.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Durable(f) => f.write_all(buf),
+            Output::Atomic(f) => f.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Durable(f) => f.flush(),
+            Output::Atomic(f) => f.flush(),
+        }
+    }
+}
+
+/// The array keys of `codecMeta` (spec §3): strides that describe the
+/// stored bytes, endianness `na` for one-byte types.
+fn array_meta(dtype: DType, shape: &[u64], layout: Layout) -> Vec<(&'static str, Value)> {
+    let endianness = if dtype.item_size() == 1 {
+        "na"
+    } else if dtype.order == ByteOrder::Big {
+        "big"
+    } else {
+        "little"
+    };
+    vec![
+        ("byteOrder", Value::from(layout.as_str())),
+        ("endianness", Value::from(endianness)),
+        (
+            "shape",
+            Value::Seq(shape.iter().map(|&d| Value::from(d)).collect()),
+        ),
+        (
+            "strides",
+            Value::Seq(layout.strides(shape).into_iter().map(Value::from).collect()),
+        ),
+    ]
 }
 
 struct CountingReader<R> {

@@ -175,6 +175,15 @@ fn analyze(s: &[char]) -> Analysis {
     let mut previous_space = false;
     let mut previous_break = false;
     for (index, &ch) in s.iter().enumerate() {
+        if ch.is_ascii_alphanumeric() {
+            // No indicator, break, space or special character: only the
+            // neighbour flags move (the common case, kept cheap).
+            previous_space = false;
+            previous_break = false;
+            preceded_by_whitespace = false;
+            followed_by_whitespace = ws(s.get(index + 2));
+            continue;
+        }
         if index == 0 {
             if "#,[]{}&*!|>'\"%@`".contains(ch) {
                 flow_indicators = true;

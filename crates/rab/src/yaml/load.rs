@@ -16,6 +16,9 @@ use super::{Value, resolve};
 
 /// Parses YAML (PyYAML semantics), falling back to JSON as upstream does.
 pub(crate) fn parse(text: &str) -> Result<Value, String> {
+    if let Some(v) = super::fast::parse(text) {
+        return Ok(v);
+    }
     match parse_yaml(text) {
         Ok(v) => Ok(v),
         Err(yaml_err) => match serde_json::from_str::<serde_json::Value>(text) {
@@ -50,7 +53,28 @@ enum Frame {
     },
 }
 
-fn parse_yaml(text: &str) -> Result<Value, String> {
+pub(crate) fn parse_yaml(text: &str) -> Result<Value, String> {
+    // YAML 1.1 (PyYAML) counts NEL, LS and PS as line breaks, YAML 1.2 as
+    // text. Parse the structure with them as breaks (char for char, so
+    // positions stay the same), then re-read single-quoted scalars that
+    // hold them from the original text, the 1.1 way.
+    let breaks_11 = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
+    let structural: std::borrow::Cow<'_, str> = if breaks_11 {
+        text.chars()
+            .map(|c| {
+                if matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
+                    '\n'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    };
+    let original = text;
+    let text: &str = &structural;
     let budget = budget_for(text.len());
     let node_cap = budget.max_nodes;
     let report =
@@ -70,7 +94,12 @@ fn parse_yaml(text: &str) -> Result<Value, String> {
         let (event, span) = item.map_err(|e| e.to_string())?;
         let (value, anchor, size) = match event {
             Event::Scalar(s, style, anchor, tag) => {
-                let v = scalar(text, &s, style, tag.as_deref(), span, &mut char_to_byte);
+                let raw = if breaks_11 && style == ScalarStyle::SingleQuoted {
+                    raw_span(original, span, &mut char_to_byte)
+                } else {
+                    None
+                };
+                let v = scalar(&s, raw, style, tag.as_deref());
                 (v, anchor, 1)
             }
             Event::SequenceStart(_, anchor, _) => {
@@ -175,21 +204,13 @@ fn key_fingerprint(key: &Value) -> Option<String> {
 
 const YAML_NS: &str = "tag:yaml.org,2002:";
 
-fn scalar(
-    text: &str,
-    s: &str,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-    span: Span,
-    char_to_byte: &mut Option<Vec<usize>>,
-) -> Value {
+/// One scalar; `raw` is its source text in the original header when it is
+/// a single-quoted scalar that must be re-read with YAML 1.1 breaks.
+fn scalar(s: &str, raw: Option<&str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     let owned;
-    let s = if style == ScalarStyle::SingleQuoted && s.contains(['\u{85}', '\u{2028}', '\u{2029}'])
-    {
-        // YAML 1.1 counts NEL, LS and PS as line breaks; YAML 1.2 parsers
-        // keep them as text. PyYAML writes them raw only in single-quoted
-        // scalars, so re-read those from the source the 1.1 way.
-        match raw_span(text, span, char_to_byte).and_then(single_quoted_11) {
+    let s = if let Some(raw) = raw.filter(|r| r.contains(['\u{85}', '\u{2028}', '\u{2029}'])) {
+        // PyYAML writes NEL, LS and PS raw only in single-quoted scalars.
+        match single_quoted_11(raw) {
             Some(v) => {
                 owned = v;
                 owned.as_str()
@@ -228,19 +249,15 @@ fn scalar(
     }
 }
 
+/// The source of `span` in `text`, by character positions (the parsed text
+/// has the same characters at the same positions, not the same bytes).
 fn raw_span<'t>(text: &'t str, span: Span, table: &mut Option<Vec<usize>>) -> Option<&'t str> {
-    let (start, end) = match (span.start.byte_offset(), span.end.byte_offset()) {
-        (Some(a), Some(b)) => (a, b),
-        _ => {
-            let t = table.get_or_insert_with(|| {
-                let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-                v.push(text.len());
-                v
-            });
-            (*t.get(span.start.index())?, *t.get(span.end.index())?)
-        }
-    };
-    text.get(start..end)
+    let t = table.get_or_insert_with(|| {
+        let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        v.push(text.len());
+        v
+    });
+    text.get(*t.get(span.start.index())?..*t.get(span.end.index())?)
 }
 
 /// PyYAML's scanner for a single-quoted scalar (`scan_flow_scalar`), given
