@@ -240,3 +240,46 @@ fn empty_string_arrays_with_huge_extents_are_refused() {
     assert_eq!(values[0], Value::List(vec![Value::List(vec![]); 3]));
     assert_eq!(names.to_object(&values).unwrap(), obj);
 }
+
+#[test]
+fn damaged_fields_are_errors_not_panics() {
+    let cases = packed_cases();
+    let r = resolver();
+    let mut rejected = 0;
+    for name in [
+        "test/detection/1",
+        "test/arr_obj_with_arr/1",
+        "test/arr_var_2d/1",
+    ] {
+        let fmt = r.load(name).unwrap();
+        let beat = BeatSchema::new(fmt.clone());
+        let obj = fmt.unpack(&Bytes::from(cases[name][0].clone())).unwrap();
+        let fields = beat.encode(&obj).unwrap();
+        for (j, field) in fields.iter().enumerate() {
+            // Every truncation and a flipped byte at every position.
+            let mut damaged: Vec<Vec<u8>> = (0..field.len()).map(|n| field[..n].to_vec()).collect();
+            for at in 0..field.len() {
+                let mut f = field.clone();
+                f[at] ^= 0xa5;
+                damaged.push(f);
+            }
+            for d in damaged {
+                let mut record = fields.clone();
+                record[j] = d;
+                let values: Result<Vec<Value>, _> = beat
+                    .schema()
+                    .fields
+                    .iter()
+                    .zip(&record)
+                    .map(|(c, b)| c.decode(&Bytes::from(b.clone())))
+                    .collect();
+                match values.and_then(|v| beat.to_object(&v)) {
+                    // A decoded object is always a valid one: it packs.
+                    Ok(o) => assert!(fmt.pack(&o).is_ok()),
+                    Err(_) => rejected += 1,
+                }
+            }
+        }
+    }
+    assert!(rejected > 100, "only {rejected} damaged fields rejected");
+}
