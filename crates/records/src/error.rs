@@ -90,6 +90,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A BEAT value that breaks its data format (a packed sub-object that
+    /// does not unpack, a shape against the declaration), with the `beat`
+    /// feature.
+    #[cfg(feature = "beat")]
+    #[error(transparent)]
+    DataFormat(#[from] vellum_dataformat::Error),
     /// A key that a keyed (RecordIO) index does not hold.
     #[error("key {0} is not in the index")]
     KeyNotFound(u64),

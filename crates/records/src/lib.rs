@@ -15,6 +15,7 @@
 //! | crash safety and integrity | [`verify`], [`recover`], [`ChecksumKind`] sidecars ([`Checksums`]) |
 //! | field codecs (`dsrecords.io`) | [`FieldCodec`], [`Schema`], [`Value`], [`NpyArray`], [`TextEncoding`] |
 //! | images | [`image_info`]; `decode_image` with the `image-decode` feature |
+//! | BEAT data formats (`beat` feature) | `Schema::from_dataformat`, `BeatSchema` (objects to fields and back) |
 //! | TFRecord | [`TfRecordReader`], [`TfRecordWriter`], [`Example`], [`masked_crc32c`], [`parse_tfindex`] |
 //! | MXNet RecordIO | [`RecordIoReader`], [`RecordIoWriter`], [`IndexedRecordIo`], [`IrHeader`] |
 //!
@@ -39,7 +40,10 @@
 //!
 //! Cargo features: `image-decode` adds [`decode_image`] (PNG exact, palette
 //! images as indices; JPEG grey or RGB) through the pure-Rust `png` and
-//! `zune-jpeg` crates. Without it, image fields are bytes with their format
+//! `zune-jpeg` crates. `beat` adds `Schema::from_dataformat` and
+//! `BeatSchema`: records holding objects of a BEAT data format
+//! (`vellum-dataformat`), one field per top-level field. Without
+//! `image-decode`, image fields are bytes with their format
 //! and size read from the header ([`image_info`]).
 //!
 //! # Example
@@ -93,6 +97,8 @@ pub use dsrecords::{
     write_manifest,
 };
 pub use error::{Error, Result};
+#[cfg(feature = "beat")]
+pub use field::BeatSchema;
 #[cfg(feature = "image-decode")]
 pub use field::{DecodedImage, decode_image};
 pub use field::{

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value as J, json};
+use vellum_dataformat::{PrefixDir, Resolver};
 use vellum_records::{
-    Dataset, DatasetWriter, Descr, IndexedRecordIo, OpenOptions, Record, RecordIoReader,
-    RecordIoWriter, Schema, TfRecordReader, TfRecordWriter, Value, WriteOptions, index_path_for,
-    pack_record, recover, verify, write_recordio_index, write_tfindex,
+    BeatSchema, Dataset, DatasetWriter, Descr, IndexedRecordIo, OpenOptions, Record,
+    RecordIoReader, RecordIoWriter, Schema, TfRecordReader, TfRecordWriter, Value, WriteOptions,
+    index_path_for, pack_record, recover, verify, write_recordio_index, write_tfindex,
 };
 
 use super::inspect::{Format, detect};
@@ -46,8 +47,17 @@ struct Input {
     index: Option<PathBuf>,
     /// Field codecs, comma-separated (`i32,f32,str,bytes,list<u16>,npy`):
     /// decodes typed values.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "beat_format")]
     schema: Option<String>,
+    /// A BEAT platform prefix folder holding `dataformats/` (with
+    /// --beat-format).
+    #[arg(long, requires = "beat_format")]
+    beat_prefix: Option<PathBuf>,
+    /// The BEAT data format (`user/name/version`) of the records' objects,
+    /// one field per top-level field in declaration order: decodes each
+    /// record to that object (instead of --schema).
+    #[arg(long, requires = "beat_prefix")]
+    beat_format: Option<String>,
     /// The input's format (default: detected).
     #[arg(long)]
     format: Option<Kind>,
@@ -55,10 +65,26 @@ struct Input {
 
 impl Input {
     fn schema(&self) -> Result<Option<Schema>> {
+        if let Some(beat) = self.beat()? {
+            return Ok(Some(beat.schema().clone()));
+        }
         self.schema
             .as_deref()
             .map(|s| s.parse::<Schema>().with_context(|| "--schema"))
             .transpose()
+    }
+
+    /// The BEAT record layout of --beat-prefix and --beat-format.
+    fn beat(&self) -> Result<Option<BeatSchema>> {
+        let (Some(prefix), Some(name)) = (&self.beat_prefix, &self.beat_format) else {
+            return Ok(None);
+        };
+        let format = Resolver::new(PrefixDir::new(prefix))
+            .load(name)
+            .with_context(|| {
+                format!("loading BEAT data format {name} from {}", prefix.display())
+            })?;
+        Ok(Some(BeatSchema::new(format)))
     }
 
     fn fields(&self) -> Result<usize> {
@@ -110,7 +136,8 @@ impl Input {
 enum Command {
     /// Summarise a record file: format, record count, sizes.
     Inspect(Input),
-    /// Print records: each field as hex, or typed values with --schema.
+    /// Print records: each field as hex, typed values with --schema, or
+    /// BEAT objects with --beat-prefix and --beat-format.
     Dump {
         #[command(flatten)]
         input: Input,
@@ -252,10 +279,29 @@ fn rows(input: &Input, start: usize, limit: Option<usize>, g: &Global) -> Result
         Kind::Dsrecords => {
             let ds = input.dataset(g)?;
             let schema = input.schema()?;
+            let beat = input.beat()?;
             let end = start.saturating_add(take).min(ds.len());
             let mut rows = Vec::new();
             for r in ds.range(start.min(end)..end)? {
                 let r = r?;
+                if let Some(beat) = &beat {
+                    // The object's fields as BEAT JSON, in declaration order.
+                    let object = beat
+                        .decode(&r)
+                        .with_context(|| format!("record {}", r.index()))?
+                        .to_json();
+                    let fields: Vec<J> = match &object {
+                        J::Object(m) => m.values().cloned().collect(),
+                        _ => Vec::new(),
+                    };
+                    rows.push(Row {
+                        index: r.index(),
+                        offset: r.offset(),
+                        text: vec![object.to_string()],
+                        fields,
+                    });
+                    continue;
+                }
                 let fields = match record_json(&r, schema.as_ref())?.get("fields") {
                     Some(J::Array(a)) => a.clone(),
                     _ => Vec::new(),
@@ -409,15 +455,20 @@ fn verify_cmd(input: &Input, skip_corrupt: bool, g: &Global) -> Result<Outcome> 
             summary.insert("trailing_bytes".into(), json!(report.trailing_bytes));
             problems.extend(report.problems.iter().map(ToString::to_string));
             // Typed decoding of every record, when a schema is given.
+            let beat = input.beat()?;
             if let Some(schema) = input.schema()?
                 && report.is_ok()
             {
                 let ds = input.dataset(g)?;
                 let pb = bar(g, ds.len() as u64, "decoding");
-                for r in ds.iter() {
+                for (i, r) in ds.iter().enumerate() {
                     pb.inc(1);
-                    if let Err(e) = r.and_then(|r| r.decode(&schema)) {
-                        problems.push(e.to_string());
+                    let decoded = r.and_then(|r| match &beat {
+                        Some(b) => b.decode(&r).map(drop),
+                        None => r.decode(&schema).map(drop),
+                    });
+                    if let Err(e) = decoded {
+                        problems.push(format!("record {i}: {e}"));
                     }
                 }
                 pb.finish_and_clear();

@@ -1,5 +1,7 @@
 //! Field codecs (`dsrecords.io`): values to bytes and back, no I/O.
 
+#[cfg(feature = "beat")]
+mod beat;
 mod codec;
 mod image;
 mod npy;
@@ -7,6 +9,8 @@ mod pylit;
 mod text;
 mod value;
 
+#[cfg(feature = "beat")]
+pub use beat::BeatSchema;
 pub use codec::{FieldCodec, Schema};
 #[cfg(feature = "image-decode")]
 pub use image::{DecodedImage, decode_image};
