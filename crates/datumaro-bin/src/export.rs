@@ -252,47 +252,67 @@ fn relink_media<'a>(
     if std::path::absolute(out_root).is_ok_and(|o| o == root) {
         return std::borrow::Cow::Borrowed(items);
     }
-    let relink = |kind: MediaType, subset: &str, p: &str| -> Option<String> {
+    // A relative path under a media folder that does not exist resolves to
+    // nothing, so one check per folder spares a `stat` per item (the usual
+    // case of a COCO export whose images are elsewhere).
+    let mut dirs: std::collections::HashMap<(MediaType, &str), bool> =
+        std::collections::HashMap::new();
+    let mut relink = |kind: MediaType, subset: &'a str, p: &str| -> Option<String> {
         if Path::new(p).is_absolute() {
+            return None;
+        }
+        let dir_exists = *dirs
+            .entry((kind, subset))
+            .or_insert_with(|| root.join(kind.media_dir()).join(subset).is_dir());
+        if !dir_exists {
             return None;
         }
         let src = resolve_media_path(Some(root), kind, subset, p);
         src.is_file().then(|| src.to_string_lossy().into_owned())
     };
-    let needs = items.iter().any(|i| match &i.media {
-        Some(Media::PointCloud { path, extra_images }) => {
-            relink(MediaType::PointCloud, &i.subset, path).is_some()
-                || extra_images
+    // One pass: the new path of every media file that resolves (None when
+    // nothing changes), so each file is checked once.
+    let mut changed = false;
+    let mut new_paths: Vec<(Option<String>, Vec<Option<String>>)> = Vec::with_capacity(items.len());
+    for i in items {
+        let entry = match &i.media {
+            Some(Media::PointCloud { path, extra_images }) => (
+                relink(MediaType::PointCloud, &i.subset, path),
+                extra_images
                     .iter()
-                    .any(|e| relink(MediaType::Image, &i.subset, &e.path).is_some())
-        }
-        Some(m) => relink(m.media_type(), &i.subset, m.path()).is_some(),
-        None => false,
-    });
-    if !needs {
+                    .map(|e| relink(MediaType::Image, &i.subset, &e.path))
+                    .collect(),
+            ),
+            Some(m) => (relink(m.media_type(), &i.subset, m.path()), Vec::new()),
+            None => (None, Vec::new()),
+        };
+        changed |= entry.0.is_some() || entry.1.iter().any(Option::is_some);
+        new_paths.push(entry);
+    }
+    if !changed {
         return std::borrow::Cow::Borrowed(items);
     }
-    let fix = |kind: MediaType, subset: &str, p: &mut String| {
-        if let Some(abs) = relink(kind, subset, p) {
+    let fix = |p: &mut String, new: Option<String>| {
+        if let Some(abs) = new {
             *p = abs;
         }
     };
     let out: Vec<Item> = items
         .iter()
-        .map(|i| {
+        .zip(new_paths)
+        .map(|(i, (main, extras))| {
             let mut i = i.clone();
-            let subset = i.subset.clone();
             match &mut i.media {
-                Some(Media::Image(img)) => fix(MediaType::Image, &subset, &mut img.path),
+                Some(Media::Image(img)) => fix(&mut img.path, main),
                 Some(Media::PointCloud { path, extra_images }) => {
-                    fix(MediaType::PointCloud, &subset, path);
-                    for e in extra_images {
-                        fix(MediaType::Image, &subset, &mut e.path);
+                    fix(path, main);
+                    for (e, new) in extra_images.iter_mut().zip(extras) {
+                        fix(&mut e.path, new);
                     }
                 }
-                Some(Media::Video { path, .. }) => fix(MediaType::Video, &subset, path),
-                Some(Media::VideoFrame { path, .. }) => fix(MediaType::VideoFrame, &subset, path),
-                Some(Media::MediaElement { path }) => fix(MediaType::MediaElement, &subset, path),
+                Some(Media::Video { path, .. })
+                | Some(Media::VideoFrame { path, .. })
+                | Some(Media::MediaElement { path }) => fix(path, main),
                 None => {}
             }
             i
