@@ -540,44 +540,50 @@ struct JsonAnnotation {
 }
 
 /// A list of numbers, flattening one level of nested lists (cuboid_2d
-/// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`).
+/// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`), narrowed to
+/// f32 as they are read (`x as f32` of the f64, as the model stores them).
 #[derive(Debug, Default)]
-struct FlatNumbers(Vec<f64>);
+struct FlatNumbers(Vec<f32>);
 
 impl<'de> Deserialize<'de> for FlatNumbers {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Elem(Vec<f64>);
-        impl<'de> Deserialize<'de> for Elem {
+        /// Appends one element (a number, or a list of numbers) to the
+        /// flat list in place: no allocation per number.
+        struct Elem<'a>(&'a mut Vec<f32>);
+        impl<'de> serde::de::DeserializeSeed<'de> for Elem<'_> {
+            type Value = ();
             fn deserialize<D: serde::Deserializer<'de>>(
+                self,
                 d: D,
-            ) -> std::result::Result<Self, D::Error> {
-                struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
-                    type Value = Elem;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a number or a list of numbers")
-                    }
-                    fn visit_f64<E>(self, v: f64) -> std::result::Result<Elem, E> {
-                        Ok(Elem(vec![v]))
-                    }
-                    fn visit_i64<E>(self, v: i64) -> std::result::Result<Elem, E> {
-                        Ok(Elem(vec![v as f64]))
-                    }
-                    fn visit_u64<E>(self, v: u64) -> std::result::Result<Elem, E> {
-                        Ok(Elem(vec![v as f64]))
-                    }
-                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                        self,
-                        mut seq: A,
-                    ) -> std::result::Result<Elem, A::Error> {
-                        let mut v = Vec::new();
-                        while let Some(x) = seq.next_element::<f64>()? {
-                            v.push(x);
-                        }
-                        Ok(Elem(v))
-                    }
+            ) -> std::result::Result<(), D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for Elem<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number or a list of numbers")
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<(), E> {
+                self.0.push(v as f32);
+                Ok(())
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<(), E> {
+                self.0.push(v as f64 as f32);
+                Ok(())
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<(), E> {
+                self.0.push(v as f64 as f32);
+                Ok(())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<(), A::Error> {
+                while let Some(x) = seq.next_element::<f64>()? {
+                    self.0.push(x as f32);
                 }
-                d.deserialize_any(V)
+                Ok(())
             }
         }
         struct Outer;
@@ -591,9 +597,7 @@ impl<'de> Deserialize<'de> for FlatNumbers {
                 mut seq: A,
             ) -> std::result::Result<FlatNumbers, A::Error> {
                 let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(Elem(x)) = seq.next_element::<Elem>()? {
-                    v.extend(x);
-                }
+                while seq.next_element_seed(Elem(&mut v))?.is_some() {}
                 Ok(FlatNumbers(v))
             }
         }
@@ -601,13 +605,9 @@ impl<'de> Deserialize<'de> for FlatNumbers {
     }
 }
 
-fn f32s(v: Vec<f64>) -> Vec<f32> {
-    v.into_iter().map(|x| x as f32).collect()
-}
-
-fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f64>, at: &str) -> Result<[f32; N]> {
+fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f32>, at: &str) -> Result<[f32; N]> {
     let n = v.len();
-    <[f32; N]>::try_from(f32s(v)).map_err(|_| ctx.bad(format!("{at}: {n} values, expected {N}")))
+    <[f32; N]>::try_from(v).map_err(|_| ctx.bad(format!("{at}: {n} values, expected {N}")))
 }
 
 fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &str) -> Result<Image> {
@@ -639,7 +639,7 @@ fn read_annotation(
         })
         .transpose()?;
     let z_order: i32 = ctx.int(a.z_order, Some(0), &|| format!("{}.z_order", at()))?;
-    let points = |p: Option<FlatNumbers>| -> Result<Vec<f64>> {
+    let points = |p: Option<FlatNumbers>| -> Result<Vec<f32>> {
         p.map(|p| p.0)
             .ok_or_else(|| ctx.bad(format!("{}.points is missing", at())))
     };
@@ -669,7 +669,7 @@ fn read_annotation(
             }
         }
         "points" => {
-            let pts = f32s(points(a.points)?);
+            let pts = points(a.points)?;
             let visibility = match a.visibility {
                 None => vec![Visibility::Visible; pts.len() / 2],
                 Some(v) => v
@@ -690,12 +690,12 @@ fn read_annotation(
         "polygon" => AnnotationKind::Polygon {
             label,
             z_order,
-            points: f32s(points(a.points)?),
+            points: points(a.points)?,
         },
         "polyline" => AnnotationKind::Polyline {
             label,
             z_order,
-            points: f32s(points(a.points)?),
+            points: points(a.points)?,
         },
         "bbox" => {
             let b = a
