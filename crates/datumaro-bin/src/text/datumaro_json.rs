@@ -610,15 +610,15 @@ fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f32>, at: &str) -> Result<[f32; N
     <[f32; N]>::try_from(v).map_err(|_| ctx.bad(format!("{at}: {n} values, expected {N}")))
 }
 
-fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &str) -> Result<Image> {
+fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &dyn Fn() -> String) -> Result<Image> {
     let size = match img.size {
         None => None,
         Some(s) => match s.as_slice() {
             [h, w] => Some((
-                u32::try_from(*h).map_err(|_| ctx.bad(format!("{at}.size")))?,
-                u32::try_from(*w).map_err(|_| ctx.bad(format!("{at}.size")))?,
+                u32::try_from(*h).map_err(|_| ctx.bad(format!("{}.size", at())))?,
+                u32::try_from(*w).map_err(|_| ctx.bad(format!("{}.size", at())))?,
             )),
-            _ => return Err(ctx.bad(format!("{at}.size is not [h, w]"))),
+            _ => return Err(ctx.bad(format!("{}.size is not [h, w]", at()))),
         },
     };
     Ok(Image {
@@ -766,17 +766,15 @@ fn read_item(ctx: &Ctx<'_>, j: JsonItem, subset: &str, index: usize) -> Result<I
     let mut item = Item::new(j.id, subset);
     item.attributes = j.attr.unwrap_or_default();
     item.media = if let Some(img) = j.image {
-        Some(Media::Image(image_of(
-            ctx,
-            img,
-            &format!("{}.image", at()),
-        )?))
+        Some(Media::Image(image_of(ctx, img, &|| {
+            format!("{}.image", at())
+        })?))
     } else if let Some(pc) = j.point_cloud {
         let extra_images = j
             .related_images
             .unwrap_or_default()
             .into_iter()
-            .map(|i| image_of(ctx, i, &format!("{}.related_images[]", at())))
+            .map(|i| image_of(ctx, i, &|| format!("{}.related_images[]", at())))
             .collect::<Result<_>>()?;
         Some(Media::PointCloud {
             path: pc.path,
