@@ -252,51 +252,198 @@ fn relink_media<'a>(
     if std::path::absolute(out_root).is_ok_and(|o| o == root) {
         return std::borrow::Cow::Borrowed(items);
     }
-    let relink = |kind: MediaType, subset: &str, p: &str| -> Option<String> {
+    // One listing per media folder instead of a `stat` per item (the usual
+    // case of an export whose images are elsewhere or absent): a missing
+    // folder holds nothing; a plain name absent from the listing is not a
+    // file; a listed regular file is one. Anything else (nested paths,
+    // symlinks, unreadable folders) is checked with `stat` as before.
+    let mut dirs: std::collections::HashMap<(MediaType, &str), MediaDir> =
+        std::collections::HashMap::new();
+    let mut relink = |kind: MediaType, subset: &'a str, p: &str| -> Option<String> {
         if Path::new(p).is_absolute() {
             return None;
         }
+        let dir = dirs
+            .entry((kind, subset))
+            .or_insert_with(|| MediaDir::list(&root.join(kind.media_dir()).join(subset)));
         let src = resolve_media_path(Some(root), kind, subset, p);
-        src.is_file().then(|| src.to_string_lossy().into_owned())
+        let is_file = match dir.knows(p) {
+            Some(known) => known,
+            None => src.is_file(),
+        };
+        is_file.then(|| src.to_string_lossy().into_owned())
     };
-    let needs = items.iter().any(|i| match &i.media {
-        Some(Media::PointCloud { path, extra_images }) => {
-            relink(MediaType::PointCloud, &i.subset, path).is_some()
-                || extra_images
+    // One pass: the new path of every media file that resolves (None when
+    // nothing changes), so each file is checked once.
+    let mut changed = false;
+    let mut new_paths: Vec<(Option<String>, Vec<Option<String>>)> = Vec::with_capacity(items.len());
+    for i in items {
+        let entry = match &i.media {
+            Some(Media::PointCloud { path, extra_images }) => (
+                relink(MediaType::PointCloud, &i.subset, path),
+                extra_images
                     .iter()
-                    .any(|e| relink(MediaType::Image, &i.subset, &e.path).is_some())
-        }
-        Some(m) => relink(m.media_type(), &i.subset, m.path()).is_some(),
-        None => false,
-    });
-    if !needs {
+                    .map(|e| relink(MediaType::Image, &i.subset, &e.path))
+                    .collect(),
+            ),
+            Some(m) => (relink(m.media_type(), &i.subset, m.path()), Vec::new()),
+            None => (None, Vec::new()),
+        };
+        changed |= entry.0.is_some() || entry.1.iter().any(Option::is_some);
+        new_paths.push(entry);
+    }
+    if !changed {
         return std::borrow::Cow::Borrowed(items);
     }
-    let fix = |kind: MediaType, subset: &str, p: &mut String| {
-        if let Some(abs) = relink(kind, subset, p) {
+    let fix = |p: &mut String, new: Option<String>| {
+        if let Some(abs) = new {
             *p = abs;
         }
     };
     let out: Vec<Item> = items
         .iter()
-        .map(|i| {
+        .zip(new_paths)
+        .map(|(i, (main, extras))| {
             let mut i = i.clone();
-            let subset = i.subset.clone();
             match &mut i.media {
-                Some(Media::Image(img)) => fix(MediaType::Image, &subset, &mut img.path),
+                Some(Media::Image(img)) => fix(&mut img.path, main),
                 Some(Media::PointCloud { path, extra_images }) => {
-                    fix(MediaType::PointCloud, &subset, path);
-                    for e in extra_images {
-                        fix(MediaType::Image, &subset, &mut e.path);
+                    fix(path, main);
+                    for (e, new) in extra_images.iter_mut().zip(extras) {
+                        fix(&mut e.path, new);
                     }
                 }
-                Some(Media::Video { path, .. }) => fix(MediaType::Video, &subset, path),
-                Some(Media::VideoFrame { path, .. }) => fix(MediaType::VideoFrame, &subset, path),
-                Some(Media::MediaElement { path }) => fix(MediaType::MediaElement, &subset, path),
+                Some(Media::Video { path, .. })
+                | Some(Media::VideoFrame { path, .. })
+                | Some(Media::MediaElement { path }) => fix(path, main),
                 None => {}
             }
             i
         })
         .collect();
     std::borrow::Cow::Owned(out)
+}
+
+/// What a media folder holds, listed once.
+enum MediaDir {
+    /// The folder does not exist: nothing under it is a file.
+    Missing,
+    /// Names in the folder, and whether each is a regular file (`None`:
+    /// a symlink or unknown type, to be checked with `stat`).
+    Listed(std::collections::HashMap<std::ffi::OsString, Option<bool>>),
+    /// The folder could not be listed: check every path with `stat`.
+    Unknown,
+}
+
+impl MediaDir {
+    fn list(dir: &Path) -> MediaDir {
+        match std::fs::read_dir(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => MediaDir::Missing,
+            Err(_) => MediaDir::Unknown,
+            Ok(rd) => {
+                let mut names = std::collections::HashMap::new();
+                for e in rd {
+                    let Ok(e) = e else {
+                        return MediaDir::Unknown;
+                    };
+                    let kind = e.file_type().ok().and_then(|t| {
+                        if t.is_symlink() {
+                            None
+                        } else {
+                            Some(t.is_file())
+                        }
+                    });
+                    names.insert(e.file_name(), kind);
+                }
+                MediaDir::Listed(names)
+            }
+        }
+    }
+
+    /// Whether `rel` (relative to the folder) is a regular file, when the
+    /// listing alone says so.
+    fn knows(&self, rel: &str) -> Option<bool> {
+        match self {
+            MediaDir::Missing => Some(false),
+            MediaDir::Unknown => None,
+            MediaDir::Listed(names) => {
+                let plain =
+                    !rel.is_empty() && !rel.contains(['/', '\\']) && rel != "." && rel != "..";
+                if !plain {
+                    return None;
+                }
+                match names.get(std::ffi::OsStr::new(rel)) {
+                    None => Some(false),
+                    Some(kind) => *kind,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Subset;
+
+    fn item(id: &str, path: &str) -> Item {
+        let mut it = Item::new(id, "train");
+        it.media = Some(Media::Image(Image {
+            path: path.into(),
+            size: None,
+        }));
+        it
+    }
+
+    fn path_of(i: &Item) -> &str {
+        i.media.as_ref().map_or("", Media::path)
+    }
+
+    #[test]
+    fn relink_makes_existing_files_absolute_and_keeps_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::path::absolute(tmp.path().join("src")).unwrap();
+        let images = root.join("images/train");
+        std::fs::create_dir_all(images.join("nested")).unwrap();
+        std::fs::write(images.join("a.jpg"), b"x").unwrap();
+        std::fs::write(images.join("nested/c.jpg"), b"x").unwrap();
+        std::fs::create_dir_all(images.join("dir.jpg")).unwrap();
+        let items = vec![
+            item("a", "a.jpg"),
+            item("b", "b.jpg"),
+            item("c", "nested/c.jpg"),
+            item("d", "dir.jpg"),
+            item("e", "/elsewhere/e.jpg"),
+        ];
+        let ds = Dataset {
+            media_root: Some(root.clone()),
+            subsets: vec![Subset {
+                name: "train".into(),
+                items: items.clone(),
+            }],
+            ..Dataset::default()
+        };
+        let out = relink_media(&ds, &items, &tmp.path().join("out"));
+        let paths: Vec<&str> = out.iter().map(path_of).collect();
+        let abs = |p: &str| images.join(p).to_string_lossy().into_owned();
+        assert_eq!(
+            paths,
+            [
+                abs("a.jpg").as_str(),
+                "b.jpg",
+                abs("nested/c.jpg").as_str(),
+                "dir.jpg",
+                "/elsewhere/e.jpg"
+            ]
+        );
+
+        // No media folder at all: every path is kept, nothing is copied.
+        let items = vec![item("a", "a.jpg")];
+        let ds = Dataset {
+            media_root: Some(tmp.path().join("empty")),
+            ..Dataset::default()
+        };
+        let out = relink_media(&ds, &items, &tmp.path().join("out"));
+        assert!(matches!(out, std::borrow::Cow::Borrowed(_)));
+    }
 }

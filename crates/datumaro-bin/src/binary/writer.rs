@@ -10,6 +10,7 @@
 //! [§5]: ../../../../shared/specs/datumaro-binary.md
 //! [§7]: ../../../../shared/specs/datumaro-binary.md
 
+use std::io::Write;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -21,6 +22,7 @@ use crate::binary::record::{TypeCodes, put_dict, put_item};
 use crate::model::{Attributes, Categories, Item, MediaType};
 use crate::text::orjson;
 use crate::{Error, Result};
+use vellum_format_core::AtomicFile;
 
 /// How to write `.datum` files.
 #[derive(Debug, Clone)]
@@ -91,24 +93,40 @@ impl DatumWriter {
     }
 
     /// Appends items, encoding them in parallel on the rayon pool.
+    ///
+    /// Items are encoded in chunks, each into one buffer with the end of
+    /// every record, so the encoders allocate per chunk, not per item.
     pub fn extend_par(&mut self, items: &[Item]) -> Result<()> {
         let codes = self.opts.type_codes;
-        let recs: Vec<Vec<u8>> = items
-            .par_iter()
-            .with_min_len(64)
-            .map(|item| {
-                let mut rec = Vec::with_capacity(256);
-                put_item(&mut rec, item, codes)?;
-                Ok(rec)
+        let chunks: Vec<(Vec<u8>, Vec<usize>)> = items
+            .par_chunks(256)
+            .map(|chunk| {
+                let mut buf = Vec::with_capacity(chunk.len() * 512);
+                let mut ends = Vec::with_capacity(chunk.len());
+                for item in chunk {
+                    put_item(&mut buf, item, codes)?;
+                    ends.push(buf.len());
+                }
+                Ok((buf, ends))
             })
             .collect::<Result<_>>()?;
-        for r in &recs {
-            self.push_record(r);
+        for (buf, ends) in &chunks {
+            let mut start = 0;
+            for &end in ends {
+                self.push_record(buf.get(start..end).unwrap_or_default());
+                start = end;
+            }
         }
         Ok(())
     }
 
     fn push_record(&mut self, rec: &[u8]) {
+        if self.current.capacity() == 0 {
+            // A blob ends just past `max_blob_size`: one allocation per blob
+            // for the usual record sizes.
+            self.current
+                .reserve(self.opts.max_blob_size.saturating_add(4096).min(1 << 26));
+        }
         self.current.extend_from_slice(rec);
         self.items += 1;
         if self.current.len() > self.opts.max_blob_size {
@@ -122,12 +140,22 @@ impl DatumWriter {
     }
 
     /// The complete file.
-    pub fn finish(mut self) -> Result<Vec<u8>> {
+    pub fn finish(self) -> Result<Vec<u8>> {
+        let (mut out, blobs) = self.parts()?;
+        out.reserve(blobs.iter().map(Vec::len).sum());
+        for b in &blobs {
+            out.extend_from_slice(b);
+        }
+        Ok(out)
+    }
+
+    /// Closes the last blob and seals the blobs (encryption) and headers.
+    fn parts(mut self) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
         if !self.current.is_empty() {
             self.blobs.push(std::mem::take(&mut self.current));
         }
         let cipher = self.opts.cipher.as_ref();
-        let mut out = Vec::with_capacity(self.blobs.iter().map(Vec::len).sum::<usize>() + 4096);
+        let mut out = Vec::with_capacity(4096);
         out.extend_from_slice(SIGNATURE);
 
         let version =
@@ -139,7 +167,7 @@ impl DatumWriter {
         }
         let mt = json!({"media_type": self.media_type.code()});
         for v in [
-            Value::Object(self.infos.clone()),
+            Value::Object(std::mem::take(&mut self.infos)),
             self.categories.to_json(),
             mt,
         ] {
@@ -163,17 +191,23 @@ impl DatumWriter {
             table.extend_from_slice(&n.to_le_bytes());
         }
         put_field(&mut out, &seal(cipher, table)?)?;
-        for b in &blobs {
-            out.extend_from_slice(b);
-        }
-        Ok(out)
+        Ok((out, blobs))
     }
 
-    /// Writes the file atomically to `path`; returns its size.
+    /// Writes the file atomically to `path` (one fsync at the end); returns
+    /// its size.
     pub fn write_to(self, path: impl AsRef<Path>) -> Result<u64> {
-        let bytes = self.finish()?;
-        vellum_format_core::write_atomic(path, &bytes)?;
-        Ok(bytes.len() as u64)
+        let path = path.as_ref();
+        let mut f = AtomicFile::create(path)?;
+        let (head, blobs) = self.parts()?;
+        let mut n = head.len() as u64;
+        f.write_all(&head).map_err(|e| Error::io(path, e))?;
+        for b in &blobs {
+            f.write_all(b).map_err(|e| Error::io(path, e))?;
+            n += b.len() as u64;
+        }
+        f.commit()?;
+        Ok(n)
     }
 }
 

@@ -211,7 +211,7 @@ fn instance(
                     AnnotationKind::Polygon {
                         label,
                         z_order: 0,
-                        points: pts.into_iter().map(coord).collect(),
+                        points: pts,
                     },
                     &attributes,
                 );
@@ -309,10 +309,11 @@ struct CocoAnnotation {
     caption: Option<String>,
 }
 
-/// `segmentation`: polygons (a list of point lists) or an RLE object.
+/// `segmentation`: polygons (a list of point lists, already rounded to 2
+/// decimals and narrowed to f32) or an RLE object.
 #[derive(Debug)]
 enum Segmentation {
-    Polygons(Vec<Vec<f64>>),
+    Polygons(Vec<Vec<f32>>),
     Rle { counts: Counts, size: Vec<u64> },
 }
 
@@ -322,6 +323,33 @@ enum Segmentation {
 enum Counts {
     Compressed(String),
     Runs(Vec<u64>),
+}
+
+/// One polygon's coordinates, rounded as they are read ([`coord`]), so the
+/// f64 list is never built.
+struct Polygon(Vec<f32>);
+
+impl<'de> Deserialize<'de> for Polygon {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Polygon;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of coordinates")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Polygon, A::Error> {
+                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(x) = seq.next_element::<f64>()? {
+                    v.push(coord(x));
+                }
+                Ok(Polygon(v))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 impl<'de> Deserialize<'de> for Segmentation {
@@ -337,7 +365,7 @@ impl<'de> Deserialize<'de> for Segmentation {
                 mut seq: A,
             ) -> std::result::Result<Segmentation, A::Error> {
                 let mut polys = Vec::new();
-                while let Some(p) = seq.next_element::<Vec<f64>>()? {
+                while let Some(Polygon(p)) = seq.next_element::<Polygon>()? {
                     polys.push(p);
                 }
                 Ok(Segmentation::Polygons(polys))

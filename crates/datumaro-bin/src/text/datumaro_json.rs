@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
 use crate::meta::{read_dataset_meta, write_dataset_meta};
@@ -19,7 +18,7 @@ use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
     Rle, Subset, Visibility,
 };
-use crate::text::orjson::{write_f64, write_str, write_value};
+use crate::text::orjson::{write_f64, write_i64, write_object, write_str, write_value};
 use crate::{Error, Result};
 
 // ---------------------------------------------------------------- writing
@@ -53,14 +52,18 @@ fn f64_list(out: &mut Vec<u8>, v: &[f64]) {
 }
 
 fn attrs(out: &mut Vec<u8>, m: &Attributes) {
-    write_value(out, &Value::Object(m.clone()));
+    write_object(out, m);
+}
+
+fn int(out: &mut Vec<u8>, i: impl Into<i64>) {
+    write_i64(out, i.into());
 }
 
 fn label_id(out: &mut Vec<u8>, l: Option<i32>) {
     key(out, "label_id");
     match l {
         Some(l) => {
-            let _ = write!(out, "{l}");
+            int(out, l);
         }
         None => out.extend_from_slice(b"null"),
     }
@@ -68,18 +71,21 @@ fn label_id(out: &mut Vec<u8>, l: Option<i32>) {
 
 fn z_order(out: &mut Vec<u8>, z: i32) {
     key(out, "z_order");
-    let _ = write!(out, "{z}");
+    int(out, z);
 }
 
 fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
-    let _ = write!(out, "{{\"id\":{}", a.id);
+    out.extend_from_slice(b"{\"id\":");
+    int(out, a.id);
     key(out, "type");
     write_str(out, a.kind.name());
     key(out, "attributes");
     attrs(out, &a.attributes);
-    let _ = write!(out, ",\"group\":{}", a.group);
+    out.extend_from_slice(b",\"group\":");
+    int(out, a.group);
     if a.object_id >= 0 {
-        let _ = write!(out, ",\"object_id\":{}", a.object_id);
+        out.extend_from_slice(b",\"object_id\":");
+        int(out, a.object_id);
     }
     match &a.kind {
         AnnotationKind::Label { label } => label_id(out, Some(*label)),
@@ -92,7 +98,11 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             key(out, "rle");
             out.extend_from_slice(b"{\"counts\":");
             write_str(out, rle.counts());
-            let _ = write!(out, ",\"size\":[{},{}]}}", rle.height(), rle.width());
+            out.extend_from_slice(b",\"size\":[");
+            int(out, rle.height());
+            out.push(b',');
+            int(out, rle.width());
+            out.extend_from_slice(b"]}");
             z_order(out, *z);
         }
         AnnotationKind::Points {
@@ -111,7 +121,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
                 if i > 0 {
                     out.push(b',');
                 }
-                let _ = write!(out, "{}", v.code());
+                int(out, v.code());
             }
             out.push(b']');
         }
@@ -191,7 +201,11 @@ fn write_image(out: &mut Vec<u8>, img: &Image) {
     out.extend_from_slice(b"{\"path\":");
     write_str(out, &img.path);
     if let Some((h, w)) = img.size {
-        let _ = write!(out, ",\"size\":[{h},{w}]");
+        out.extend_from_slice(b",\"size\":[");
+        int(out, h);
+        out.push(b',');
+        int(out, w);
+        out.push(b']');
     }
     out.push(b'}');
 }
@@ -275,7 +289,25 @@ pub fn datumaro_json_document(
     media_type: MediaType,
     items: &[Item],
 ) -> Vec<u8> {
-    let mut out = Vec::new();
+    let (mut out, parts) = document_parts(infos, categories, media_type, items);
+    out.reserve(parts.iter().map(Vec::len).sum::<usize>() + 2);
+    for p in &parts {
+        out.extend_from_slice(p);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// The document's head (up to `"items":[`) and its items in encoded chunks
+/// (the closing `]}` follows them), so a file can be written without
+/// gathering the whole text in one buffer.
+fn document_parts(
+    infos: &Attributes,
+    categories: &Categories,
+    media_type: MediaType,
+    items: &[Item],
+) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut out = Vec::with_capacity(4096);
     let _ = write!(
         out,
         "{{\"dm_format_version\":\"1.0\",\"media_type\":{}",
@@ -289,27 +321,19 @@ pub fn datumaro_json_document(
     out.push(b'[');
     let parts: Vec<Vec<u8>> = items
         .par_chunks(256)
-        .map(|chunk| {
-            let mut buf = Vec::with_capacity(chunk.len() * 512);
-            for item in chunk {
-                buf.push(b',');
+        .enumerate()
+        .map(|(k, chunk)| {
+            let mut buf = Vec::with_capacity(chunk.len() * 1024);
+            for (i, item) in chunk.iter().enumerate() {
+                if k > 0 || i > 0 {
+                    buf.push(b',');
+                }
                 write_item(&mut buf, item);
             }
             buf
         })
         .collect();
-    let mut first = true;
-    for p in &parts {
-        let body = if first {
-            p.get(1..).unwrap_or_default()
-        } else {
-            p
-        };
-        first = false;
-        out.extend_from_slice(body);
-    }
-    out.extend_from_slice(b"]}");
-    out
+    (out, parts)
 }
 
 /// Writes `ds` as Datumaro JSON under `root`.
@@ -327,11 +351,21 @@ pub fn write_datumaro_json(
         }
         check_subset_name(&s.name)?;
         let items = prepare_items(ds, &s.items, root, opts, Naming::Flat, &mut report)?;
-        let doc = datumaro_json_document(&ds.infos, &ds.categories, ds.media_type, &items);
+        let (head, parts) = document_parts(&ds.infos, &ds.categories, ds.media_type, &items);
         let path = ann.join(format!("{}.json", s.name));
-        vellum_format_core::write_atomic(&path, &doc)?;
+        let mut f = vellum_format_core::AtomicFile::create(&path)?;
+        let mut bytes = 0;
+        for p in std::iter::once(&head)
+            .chain(&parts)
+            .map(Vec::as_slice)
+            .chain([&b"]}"[..]])
+        {
+            f.write_all(p).map_err(|e| Error::io(&path, e))?;
+            bytes += p.len() as u64;
+        }
+        f.commit()?;
         report.items += items.len();
-        report.bytes += doc.len() as u64;
+        report.bytes += bytes;
         report.files.push(path);
     }
     if opts.save_dataset_meta {
@@ -506,44 +540,50 @@ struct JsonAnnotation {
 }
 
 /// A list of numbers, flattening one level of nested lists (cuboid_2d
-/// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`).
+/// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`), narrowed to
+/// f32 as they are read (`x as f32` of the f64, as the model stores them).
 #[derive(Debug, Default)]
-struct FlatNumbers(Vec<f64>);
+struct FlatNumbers(Vec<f32>);
 
 impl<'de> Deserialize<'de> for FlatNumbers {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Elem(Vec<f64>);
-        impl<'de> Deserialize<'de> for Elem {
+        /// Appends one element (a number, or a list of numbers) to the
+        /// flat list in place: no allocation per number.
+        struct Elem<'a>(&'a mut Vec<f32>);
+        impl<'de> serde::de::DeserializeSeed<'de> for Elem<'_> {
+            type Value = ();
             fn deserialize<D: serde::Deserializer<'de>>(
+                self,
                 d: D,
-            ) -> std::result::Result<Self, D::Error> {
-                struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
-                    type Value = Elem;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a number or a list of numbers")
-                    }
-                    fn visit_f64<E>(self, v: f64) -> std::result::Result<Elem, E> {
-                        Ok(Elem(vec![v]))
-                    }
-                    fn visit_i64<E>(self, v: i64) -> std::result::Result<Elem, E> {
-                        Ok(Elem(vec![v as f64]))
-                    }
-                    fn visit_u64<E>(self, v: u64) -> std::result::Result<Elem, E> {
-                        Ok(Elem(vec![v as f64]))
-                    }
-                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                        self,
-                        mut seq: A,
-                    ) -> std::result::Result<Elem, A::Error> {
-                        let mut v = Vec::new();
-                        while let Some(x) = seq.next_element::<f64>()? {
-                            v.push(x);
-                        }
-                        Ok(Elem(v))
-                    }
+            ) -> std::result::Result<(), D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for Elem<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number or a list of numbers")
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<(), E> {
+                self.0.push(v as f32);
+                Ok(())
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<(), E> {
+                self.0.push(v as f64 as f32);
+                Ok(())
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<(), E> {
+                self.0.push(v as f64 as f32);
+                Ok(())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<(), A::Error> {
+                while let Some(x) = seq.next_element::<f64>()? {
+                    self.0.push(x as f32);
                 }
-                d.deserialize_any(V)
+                Ok(())
             }
         }
         struct Outer;
@@ -557,9 +597,7 @@ impl<'de> Deserialize<'de> for FlatNumbers {
                 mut seq: A,
             ) -> std::result::Result<FlatNumbers, A::Error> {
                 let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(Elem(x)) = seq.next_element::<Elem>()? {
-                    v.extend(x);
-                }
+                while seq.next_element_seed(Elem(&mut v))?.is_some() {}
                 Ok(FlatNumbers(v))
             }
         }
@@ -567,24 +605,20 @@ impl<'de> Deserialize<'de> for FlatNumbers {
     }
 }
 
-fn f32s(v: Vec<f64>) -> Vec<f32> {
-    v.into_iter().map(|x| x as f32).collect()
-}
-
-fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f64>, at: &str) -> Result<[f32; N]> {
+fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f32>, at: &str) -> Result<[f32; N]> {
     let n = v.len();
-    <[f32; N]>::try_from(f32s(v)).map_err(|_| ctx.bad(format!("{at}: {n} values, expected {N}")))
+    <[f32; N]>::try_from(v).map_err(|_| ctx.bad(format!("{at}: {n} values, expected {N}")))
 }
 
-fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &str) -> Result<Image> {
+fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &dyn Fn() -> String) -> Result<Image> {
     let size = match img.size {
         None => None,
         Some(s) => match s.as_slice() {
             [h, w] => Some((
-                u32::try_from(*h).map_err(|_| ctx.bad(format!("{at}.size")))?,
-                u32::try_from(*w).map_err(|_| ctx.bad(format!("{at}.size")))?,
+                u32::try_from(*h).map_err(|_| ctx.bad(format!("{}.size", at())))?,
+                u32::try_from(*w).map_err(|_| ctx.bad(format!("{}.size", at())))?,
             )),
-            _ => return Err(ctx.bad(format!("{at}.size is not [h, w]"))),
+            _ => return Err(ctx.bad(format!("{}.size is not [h, w]", at()))),
         },
     };
     Ok(Image {
@@ -605,7 +639,7 @@ fn read_annotation(
         })
         .transpose()?;
     let z_order: i32 = ctx.int(a.z_order, Some(0), &|| format!("{}.z_order", at()))?;
-    let points = |p: Option<FlatNumbers>| -> Result<Vec<f64>> {
+    let points = |p: Option<FlatNumbers>| -> Result<Vec<f32>> {
         p.map(|p| p.0)
             .ok_or_else(|| ctx.bad(format!("{}.points is missing", at())))
     };
@@ -635,7 +669,7 @@ fn read_annotation(
             }
         }
         "points" => {
-            let pts = f32s(points(a.points)?);
+            let pts = points(a.points)?;
             let visibility = match a.visibility {
                 None => vec![Visibility::Visible; pts.len() / 2],
                 Some(v) => v
@@ -656,12 +690,12 @@ fn read_annotation(
         "polygon" => AnnotationKind::Polygon {
             label,
             z_order,
-            points: f32s(points(a.points)?),
+            points: points(a.points)?,
         },
         "polyline" => AnnotationKind::Polyline {
             label,
             z_order,
-            points: f32s(points(a.points)?),
+            points: points(a.points)?,
         },
         "bbox" => {
             let b = a
@@ -732,17 +766,15 @@ fn read_item(ctx: &Ctx<'_>, j: JsonItem, subset: &str, index: usize) -> Result<I
     let mut item = Item::new(j.id, subset);
     item.attributes = j.attr.unwrap_or_default();
     item.media = if let Some(img) = j.image {
-        Some(Media::Image(image_of(
-            ctx,
-            img,
-            &format!("{}.image", at()),
-        )?))
+        Some(Media::Image(image_of(ctx, img, &|| {
+            format!("{}.image", at())
+        })?))
     } else if let Some(pc) = j.point_cloud {
         let extra_images = j
             .related_images
             .unwrap_or_default()
             .into_iter()
-            .map(|i| image_of(ctx, i, &format!("{}.related_images[]", at())))
+            .map(|i| image_of(ctx, i, &|| format!("{}.related_images[]", at())))
             .collect::<Result<_>>()?;
         Some(Media::PointCloud {
             path: pc.path,

@@ -19,9 +19,9 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if let Some(u) = n.as_u64() {
-                let _ = write!(out, "{u}");
+                write_u64(out, u);
             } else if let Some(i) = n.as_i64() {
-                let _ = write!(out, "{i}");
+                write_i64(out, i);
             } else {
                 write_f64(out, n.as_f64().unwrap_or(f64::NAN));
             }
@@ -37,19 +37,48 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             }
             out.push(b']');
         }
-        Value::Object(m) => {
-            out.push(b'{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, k);
-                out.push(b':');
-                write_value(out, x);
-            }
-            out.push(b'}');
+        Value::Object(m) => write_object(out, m),
+    }
+}
+
+/// Appends the orjson text of an object (without building a `Value`).
+pub fn write_object(out: &mut Vec<u8>, m: &serde_json::Map<String, Value>) {
+    out.push(b'{');
+    for (i, (k, x)) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, k);
+        out.push(b':');
+        write_value(out, x);
+    }
+    out.push(b'}');
+}
+
+/// Appends an unsigned integer in decimal (no `fmt` machinery: this runs
+/// for every id, label and coordinate of an export).
+pub fn write_u64(out: &mut Vec<u8>, mut u: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (u % 10) as u8;
+        }
+        u /= 10;
+        if u == 0 {
+            break;
         }
     }
+    out.extend_from_slice(buf.get(at..).unwrap_or_default());
+}
+
+/// Appends a signed integer in decimal.
+pub fn write_i64(out: &mut Vec<u8>, i: i64) {
+    if i < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, i.unsigned_abs());
 }
 
 /// The orjson text of `v`.
@@ -141,6 +170,18 @@ mod tests {
         ] {
             assert_eq!(f(x), s, "{x:e}");
         }
+    }
+
+    #[test]
+    fn integers_like_display() {
+        for i in [0, 1, -1, 9, 10, -10, 1234567890, i64::MIN, i64::MAX] {
+            let mut v = Vec::new();
+            write_i64(&mut v, i);
+            assert_eq!(String::from_utf8(v).unwrap(), i.to_string());
+        }
+        let mut v = Vec::new();
+        write_u64(&mut v, u64::MAX);
+        assert_eq!(String::from_utf8(v).unwrap(), u64::MAX.to_string());
     }
 
     #[test]
