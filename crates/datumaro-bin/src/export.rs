@@ -1,7 +1,7 @@
 //! What every exporter shares: options, the report, and `save_media`
 //! (copying media files into the export with datumaro's names, [spec §4.1]).
 //!
-//! [spec §4.1]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §4.1]: ../../../docs/specs/datumaro-binary.md
 
 use std::path::{Path, PathBuf};
 

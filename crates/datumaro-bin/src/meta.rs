@@ -6,7 +6,7 @@
 //! empty (so datasets labelled by other tools keep their labels) and write it
 //! on request. That is a deliberate, documented difference.
 //!
-//! [spec §9]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §9]: ../../../docs/specs/datumaro-binary.md
 
 use std::path::Path;
 

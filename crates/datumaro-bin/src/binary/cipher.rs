@@ -11,7 +11,7 @@
 //!   (magic `\x89VLSEAL\n`) rather than a Fernet token (`gAAAAA…`), so a
 //!   reader tells the schemes apart from the file itself.
 //!
-//! [spec §7]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §7]: ../../../../docs/specs/datumaro-binary.md
 
 use vellum_crypto::{DatumaroKey, SEALED_MAGIC, Secret, VellumKey};
 

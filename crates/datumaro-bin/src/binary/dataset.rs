@@ -1,7 +1,7 @@
 //! A DatumaroBinary dataset folder: `annotations/<subset>.datum` files plus
 //! media ([spec §1]).
 //!
-//! [spec §1]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §1]: ../../../../docs/specs/datumaro-binary.md
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,8 @@
 //! The fixed part of a `.datum` file: signature, version header, encryption
 //! field, infos, categories, media type and blob table ([spec §3], [§5]).
 //!
-//! [spec §3]: ../../../../shared/specs/datumaro-binary.md
-//! [§5]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §3]: ../../../../docs/specs/datumaro-binary.md
+//! [§5]: ../../../../docs/specs/datumaro-binary.md
 
 use crate::model::{Attributes, Categories, MediaType};
 

@@ -1,7 +1,7 @@
 //! DatumaroBinary (`.datum`): the file layout, the streaming reader and the
 //! writer ([spec §3–§7]).
 //!
-//! [spec §3–§7]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §3–§7]: ../../../../docs/specs/datumaro-binary.md
 
 mod cipher;
 mod dataset;

@@ -1,8 +1,8 @@
 //! The streaming `.datum` reader: headers first, then blob by blob, with
 //! memory bounded by the blobs in flight ([spec §3], [§5]).
 //!
-//! [spec §3]: ../../../../shared/specs/datumaro-binary.md
-//! [§5]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §3]: ../../../../docs/specs/datumaro-binary.md
+//! [§5]: ../../../../docs/specs/datumaro-binary.md
 
 use std::path::{Path, PathBuf};
 

@@ -1,9 +1,9 @@
 //! Item records inside a blob: item fields, media records and annotation
 //! records ([spec §4], [§4.1], [§6]).
 //!
-//! [spec §4]: ../../../../shared/specs/datumaro-binary.md
-//! [§4.1]: ../../../../shared/specs/datumaro-binary.md
-//! [§6]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §4]: ../../../../docs/specs/datumaro-binary.md
+//! [§4.1]: ../../../../docs/specs/datumaro-binary.md
+//! [§6]: ../../../../docs/specs/datumaro-binary.md
 
 use serde_json::{Map, Value};
 use vellum_format_core::ByteReader;

@@ -6,9 +6,9 @@
 //! an item, a blob longer than `max_blob_size` is closed. Parallelism only
 //! changes who encodes a record, never the bytes.
 //!
-//! [spec §3]: ../../../../shared/specs/datumaro-binary.md
-//! [§5]: ../../../../shared/specs/datumaro-binary.md
-//! [§7]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §3]: ../../../../docs/specs/datumaro-binary.md
+//! [§5]: ../../../../docs/specs/datumaro-binary.md
+//! [§7]: ../../../../docs/specs/datumaro-binary.md
 
 use std::io::Write;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! Annotations: the common header and one variant per kind ([spec §6]).
 //!
-//! [spec §6]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §6]: ../../../../docs/specs/datumaro-binary.md
 
 use crate::model::{Attributes, Rle};
 

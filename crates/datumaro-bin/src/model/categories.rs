@@ -5,7 +5,7 @@
 //! Datumaro JSON; [`Categories::to_json`] builds it in datumaro's key order so
 //! the orjson writer reproduces datumaro's bytes.
 //!
-//! [spec §8.3]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §8.3]: ../../../../docs/specs/datumaro-binary.md
 
 use serde_json::{Map, Value, json};
 

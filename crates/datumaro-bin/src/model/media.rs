@@ -1,11 +1,11 @@
 //! Media of an item: what the annotations are about ([spec §4.1, §4.2]).
 //!
-//! [spec §4.1, §4.2]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §4.1, §4.2]: ../../../../docs/specs/datumaro-binary.md
 
 /// The dataset-level media type code ([spec §4.2]), also the code of each
 /// media record.
 ///
-/// [spec §4.2]: ../../../../shared/specs/datumaro-binary.md
+/// [spec §4.2]: ../../../../docs/specs/datumaro-binary.md
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MediaType {

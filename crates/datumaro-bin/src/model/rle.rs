@@ -7,7 +7,7 @@
 //! as one ASCII char, with bit 5 meaning "more groups follow" and bit 4 of
 //! the last group the sign ([spec §6], mask).
 //!
-//! [spec §6]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §6]: ../../../../docs/specs/datumaro-binary.md
 
 use crate::{Error, Result};
 

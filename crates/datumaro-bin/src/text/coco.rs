@@ -14,7 +14,7 @@
 //! Polylines, ellipses, points, cuboids and labels are not exported (listed
 //! in docs/datumaro.md).
 //!
-//! [spec §8.4]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §8.4]: ../../../../docs/specs/datumaro-binary.md
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

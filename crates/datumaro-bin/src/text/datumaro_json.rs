@@ -4,7 +4,7 @@
 //! The writer reproduces datumaro 1.13.12's bytes (key order, number
 //! formatting); the reader accepts any JSON layout of the same document.
 //!
-//! [spec §8]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §8]: ../../../../docs/specs/datumaro-binary.md
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

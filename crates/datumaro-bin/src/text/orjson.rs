@@ -5,7 +5,7 @@
 //! round-trip digits laid out the way orjson does: always with `.0` or an
 //! exponent, decimal for 1e-5 ≤ |x| < 1e16, else `1e+16` / `1e-7`.
 //!
-//! [spec §2]: ../../../../shared/specs/datumaro-binary.md
+//! [spec §2]: ../../../../docs/specs/datumaro-binary.md
 
 use std::io::Write;
 
