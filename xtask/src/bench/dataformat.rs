@@ -9,7 +9,7 @@
 //! `VELLUM_BENCH_N` detections (default 20000), `VELLUM_BENCH_N_IMAGE`
 //! images (default 5000), best of `VELLUM_BENCH_REPEAT` (default 3);
 //! `VELLUM_BENCH_REUSE_PEER=1` reuses the last peer results (ours only).
-//! Set `VELLUM_PEERS` when the peer scripts are not in `../shared/peers`.
+//! Set `VELLUM_PEERS` to use peer scripts other than the copies in `xtask/peers/`.
 
 use std::path::Path;
 use std::process::Command;

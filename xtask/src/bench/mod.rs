@@ -109,10 +109,10 @@ fn blake_tag(packages: &[&str]) -> String {
     vellum_format_core::Digest::of(packages.join("\n").as_bytes()).to_hex()[..16].to_owned()
 }
 
-/// The peer scripts kept in the shared folder beside the project
-/// (`../shared/peers`), or `VELLUM_PEERS` when set.
+/// The peer scripts: the copies kept in `xtask/peers/`, or `VELLUM_PEERS`
+/// when set.
 pub fn peers_dir() -> PathBuf {
     std::env::var_os("VELLUM_PEERS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_root().join("../shared/peers"))
+        .unwrap_or_else(|| crate::workspace_root().join("xtask/peers"))
 }
