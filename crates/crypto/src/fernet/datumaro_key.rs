@@ -172,18 +172,7 @@ impl DatumaroKey {
     /// [`Error::Io`] when the file cannot be read, [`Error::InvalidKey`] when
     /// it does not hold a key.
     pub fn read_key_file(path: impl AsRef<Path>) -> Result<DatumaroKey> {
-        let path = path.as_ref();
-        let text = read_small_secret(path, 256)?;
-        let line = text
-            .strip_suffix("\r\n")
-            .or_else(|| text.strip_suffix('\n'))
-            .unwrap_or(&text);
-        DatumaroKey::parse(line).map_err(|e| match e {
-            Error::InvalidKey { reason } => Error::InvalidKey {
-                reason: format!("{}: {reason}", path.display()),
-            },
-            other => other,
-        })
+        read_key_line(path.as_ref(), DatumaroKey::parse)
     }
 
     /// Writes the key file exactly as datumaro does: the 50 characters, no
@@ -194,6 +183,22 @@ impl DatumaroKey {
     pub fn write_key_file(&self, path: impl AsRef<Path>) -> Result<()> {
         write_secret(path.as_ref(), self.text.as_bytes())
     }
+}
+
+/// Reads a key file (at most 256 bytes, one optional final line break) and
+/// parses its line with `parse`; a parse error names the file.
+pub(crate) fn read_key_line<K>(path: &Path, parse: impl FnOnce(&str) -> Result<K>) -> Result<K> {
+    let text = read_small_secret(path, 256)?;
+    let line = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(&text);
+    parse(line).map_err(|e| match e {
+        Error::InvalidKey { reason } => Error::InvalidKey {
+            reason: format!("{}: {reason}", path.display()),
+        },
+        other => other,
+    })
 }
 
 /// Reads a small secret file as UTF-8, refusing files larger than `max`.

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Error, Result, os_random};
-use crate::fernet::{read_small_secret, write_secret};
+use crate::fernet::{read_key_line, write_secret};
 
 /// The prefix of a Vellum key string.
 pub const VELLUM_KEY_PREFIX: &str = "vellum-";
@@ -130,18 +130,7 @@ impl VellumKey {
     /// # Errors
     /// [`Error::Io`] or [`Error::InvalidKey`], naming the file.
     pub fn read_key_file(path: impl AsRef<Path>) -> Result<VellumKey> {
-        let path = path.as_ref();
-        let text = read_small_secret(path, 256)?;
-        let line = text
-            .strip_suffix("\r\n")
-            .or_else(|| text.strip_suffix('\n'))
-            .unwrap_or(&text);
-        VellumKey::parse(line).map_err(|e| match e {
-            Error::InvalidKey { reason } => Error::InvalidKey {
-                reason: format!("{}: {reason}", path.display()),
-            },
-            other => other,
-        })
+        read_key_line(path.as_ref(), VellumKey::parse)
     }
 
     /// Writes the key string to a file (owner-only on Unix), with a final
