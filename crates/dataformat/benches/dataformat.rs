@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vellum_dataformat::{Conversion, Format, Json, Object, PrefixDir, Resolver};
+use vellum_dataformat::{Conversion, Format, Json, Object, Packer, PrefixDir, Resolver};
 
 fn load(name: &str) -> Arc<Format> {
     let prefix = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/beat/prefix");
@@ -99,6 +99,30 @@ fn workload(c: &mut Criterion, name: &str, format: &Arc<Format>, inputs: &[Json]
                 format.pack_into(o, &mut out).unwrap();
                 black_box(&out);
             }
+        })
+    });
+    // As the platform's `pack()` and the side-by-side harness: a new buffer
+    // per object, every packed object kept until the next round.
+    g.bench_function("pack_new", |b| {
+        let mut kept: Vec<Bytes> = Vec::with_capacity(objects.len());
+        b.iter(|| {
+            kept.clear();
+            for o in &objects {
+                kept.push(Bytes::from(format.pack(o).unwrap()));
+            }
+            black_box(&kept);
+        })
+    });
+    // The same, each object a `Bytes` cut from a `Packer`'s shared chunks.
+    g.bench_function("pack_packer", |b| {
+        let mut kept: Vec<Bytes> = Vec::with_capacity(objects.len());
+        let mut packer = Packer::new();
+        b.iter(|| {
+            kept.clear();
+            for o in &objects {
+                kept.push(packer.pack(format, o).unwrap());
+            }
+            black_box(&kept);
         })
     });
     g.bench_function("unpack", |b| {

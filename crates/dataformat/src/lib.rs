@@ -17,6 +17,7 @@
 //! | [`Object`], [`Value`], [`Array`], [`ArrayData`] | the typed value tree; numeric arrays are little-endian [`bytes::Bytes`] |
 //! | [`Format::from_json`], [`Conversion`], [`Casting`] | JSON in: `DataFormat.validate` (safe), the constructor (unsafe), defaults |
 //! | [`Format::pack`], [`Format::unpack`], [`Format::unpack_prefix`] | the binary form (zero-copy numeric arrays) |
+//! | [`Packer`] | packs a stream of objects into shared chunks, a [`Bytes`](bytes::Bytes) each |
 //! | [`Object::to_json`], [`Object::to_platform_json`] | JSON out in the platform's `as_dict` shape |
 //! | [`Object::isclose`], [`Tolerance`] | approximate comparison |
 //! | [`parse_json`], [`Json`] | the strict JSON reader (duplicate keys, big integers) |
@@ -62,6 +63,7 @@ mod isclose;
 mod text;
 mod value;
 
+pub use binary::Packer;
 pub use codegen::rust_code;
 pub use declaration::resolver::Resolver;
 pub use declaration::source::{PrefixDir, Registry, Source};

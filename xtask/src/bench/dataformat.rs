@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use vellum_dataformat::{Conversion, Format, Json, Object, PrefixDir, Resolver};
+use vellum_dataformat::{Conversion, Format, Json, Object, Packer, PrefixDir, Resolver};
 
 use super::Measure;
 use crate::fixtures::beat::{detections, images};
@@ -95,6 +95,8 @@ fn parse(text: &str) -> Result<Json> {
 #[derive(Debug, Default)]
 struct Rates {
     pack: f64,
+    pack_vec: f64,
+    floor: f64,
     unpack: f64,
     validate: f64,
     check_typed: f64,
@@ -145,14 +147,36 @@ fn measure_ours(
     };
     let mut packed: Vec<bytes::Bytes> = Vec::with_capacity(n);
     // Like the peer (`del packed[:]` inside its timed function), the
-    // previous round's bytes are freed inside the timing.
+    // previous round's bytes are freed inside the timing, and every packed
+    // object is its own buffer, kept until then: through a `Packer` (one
+    // `Bytes` per object, cut from shared chunks) ...
+    let mut packer = Packer::new();
     let pack = best(repeat, n, || {
         packed.clear();
         for o in &objects {
-            packed.push(f.pack(o)?.into());
+            packed.push(packer.pack(f, o)?);
         }
         Ok(())
     })?;
+    // ... and through `Format::pack` (a new `Vec` per object).
+    let mut vecs: Vec<Vec<u8>> = Vec::with_capacity(n);
+    let pack_vec = best(repeat, n, || {
+        vecs.clear();
+        for o in &objects {
+            vecs.push(f.pack(o)?);
+        }
+        Ok(())
+    })?;
+    // The floor of any packer that returns a new contiguous buffer per
+    // object: allocate the packed size and copy the packed bytes in.
+    let floor = best(repeat, n, || {
+        vecs.clear();
+        for p in &packed {
+            vecs.push(p.to_vec());
+        }
+        Ok(())
+    })?;
+    drop(vecs);
     let unpack = best(repeat, n, || {
         for p in &packed {
             std::hint::black_box(f.unpack(p)?);
@@ -168,6 +192,8 @@ fn measure_ours(
     let total: usize = packed.iter().map(|p| p.len()).sum();
     Ok(Rates {
         pack,
+        pack_vec,
+        floor,
         unpack,
         validate,
         check_typed,
@@ -180,7 +206,17 @@ fn measure_ours(
 fn print_measures(workload: &str, ours: &Rates, peer: &serde_json::Value) {
     let get = |k: &str| peer.get(k).and_then(serde_json::Value::as_f64);
     let mut rows: Vec<(&str, f64, Option<f64>)> = vec![
-        ("pack", ours.pack, get("pack_objects_per_s")),
+        ("pack (Packer)", ours.pack, get("pack_objects_per_s")),
+        (
+            "pack (Format::pack, a new Vec each)",
+            ours.pack_vec,
+            get("pack_objects_per_s"),
+        ),
+        (
+            "pack floor (a new buffer + one memcpy of the packed bytes each)",
+            ours.floor,
+            get("pack_objects_per_s"),
+        ),
         ("unpack", ours.unpack, get("unpack_objects_per_s")),
         (
             "validate typed values (Object::new; platform: safe from_dict)",
@@ -226,9 +262,10 @@ fn print_measures(workload: &str, ours: &Rates, peer: &serde_json::Value) {
         get("pack_MB_per_s"),
         get("unpack_MB_per_s"),
     ) {
-        for (name, ours_rate, theirs) in
-            [("pack", ours.pack, pack), ("unpack", ours.unpack, unpack)]
-        {
+        for (name, ours_rate, theirs) in [
+            ("pack (Packer)", ours.pack, pack),
+            ("unpack", ours.unpack, unpack),
+        ] {
             let m = Measure {
                 name: format!("{workload} {name} throughput ({pb:.0} B/object)"),
                 ours: ours_rate * ours.bytes_per_object / 1e6,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use vellum_dataformat::{
-    Conversion, Error, Format, Json, JsonInt, Object, PrefixDir, Resolver, Rule, Tolerance,
+    Conversion, Error, Format, Json, JsonInt, Object, Packer, PrefixDir, Resolver, Rule, Tolerance,
 };
 
 use super::{Outcome, Report};
@@ -328,6 +328,18 @@ fn value_case(resolver: &Resolver<PrefixDir>, v: &Json) -> Result<Outcome> {
                 .unpack(&bytes.clone().into())
                 .context("unpacking our bytes")?;
             ensure!(format.pack(&back)? == bytes, "repack differs");
+            // A stream packer gives the same bytes, also when an object
+            // starts in the middle of a chunk or needs a chunk of its own.
+            for chunk in [64, 1 << 20] {
+                let mut packer = Packer::with_chunk_size(chunk);
+                for round in 0..3 {
+                    let p = packer.pack(&format, &object)?;
+                    ensure!(
+                        p == bytes,
+                        "Packer ({chunk} B chunks) round {round} differs"
+                    );
+                }
+            }
             if let Some(text) = str_of(v.get("json_text")) {
                 let ours = object.to_platform_json();
                 ensure!(ours == text, "JSON text\n{ours}\nexpected\n{text}");

@@ -2,3 +2,5 @@
 
 pub(crate) mod pack;
 pub(crate) mod unpack;
+
+pub use pack::Packer;
