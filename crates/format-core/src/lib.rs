@@ -12,6 +12,7 @@
 //! | codecs | [`Codec`], [`Encoder`], [`Decoder`] | zlib, gzip, zstd; one-shot and streaming; a limit on decompressed size |
 //! | digests | [`Digest`] | blake3 content hashes, keyed hashes, hex |
 //! | atomic writes | [`AtomicFile`], [`write_atomic`] | temporary file in the same folder, fsync, rename |
+//! | Python text | [`python_str_repr`] | Python's `repr(str)`, which numpy headers and BEAT string fields hold |
 //!
 //! What it is not for: knowing any one format. Magic numbers, headers and
 //! records live in the format crates (`vellum-rab`, `vellum-records`, …).
@@ -52,6 +53,7 @@ mod error;
 mod file;
 mod limits;
 mod private_read;
+mod python_repr;
 mod reader;
 mod view;
 
@@ -63,6 +65,7 @@ pub use error::{Error, Result};
 pub use file::{Backend, open_bytes, read_bytes, read_prefix, read_range};
 pub use limits::Limits;
 pub use private_read::read_private;
+pub use python_repr::python_str_repr;
 pub use reader::{ByteReader, checked_product, checked_range};
 pub use view::{Element, Number, element, encode, view, view_as, view_bool};
 

@@ -93,36 +93,8 @@ pub fn complex_repr(re: f64, im: f64) -> String {
     format!("({}{sign}{imag}j)", float_repr_bare(re))
 }
 
-/// Python's `repr(str)`: single quotes unless the text holds a single quote
-/// and no double quote; `\\`, `\n`, `\r`, `\t` and other control characters
-/// escaped.
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+/// Python's `repr(str)` (shared with the `.npy` writer in format-core).
+pub use vellum_format_core::python_str_repr as str_repr;
 
 /// Python's `json.dumps` string form with `ensure_ascii=True`.
 pub fn json_ascii_string(s: &str, out: &mut String) {

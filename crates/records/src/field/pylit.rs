@@ -234,35 +234,7 @@ impl Parser<'_> {
 }
 
 /// Python's `repr` of a string, as numpy writes names and dtype strings.
-pub(crate) fn repr_str(s: &str) -> String {
-    // Python prefers single quotes and switches to double quotes when the
-    // string holds a single quote but no double quote.
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+pub(crate) use vellum_format_core::python_str_repr as repr_str;
 
 /// Python's `repr` of a tuple of integers: `()`, `(5,)`, `(2, 3)`.
 pub(crate) fn repr_shape(shape: &[u64]) -> String {
