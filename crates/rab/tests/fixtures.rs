@@ -34,20 +34,32 @@ fn every_fixture_opens_and_every_dataset_decodes() {
     }
 }
 
-/// Copies every dataset of `src` through the typed writer.
+/// Copies every dataset of `src` through the typed writer, twice: with
+/// small payloads held in memory (the default) and with every payload
+/// spooled to disk (`memory_budget(0)`); both must give the same bytes.
 fn rewrite(src: &str, patch: impl Fn(&RabReader, &str, &mut RabWriter) -> bool) -> Vec<u8> {
     let r = RabReader::open(fixture(src)).unwrap();
-    let mut w = RabWriter::new();
     let names: Vec<String> = r.names().map(str::to_owned).collect();
-    for name in &names {
-        if !patch(&r, name, &mut w) {
-            w.add_from(&r, name).unwrap();
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.rab");
-    w.write(&out).unwrap();
-    std::fs::read(out).unwrap()
+    let mut outputs = Vec::new();
+    for (i, w) in [RabWriter::new(), RabWriter::new().memory_budget(0)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut w = w;
+        for name in &names {
+            if !patch(&r, name, &mut w) {
+                w.add_from(&r, name).unwrap();
+            }
+        }
+        let out = dir.path().join(format!("out{i}.rab"));
+        w.write(&out).unwrap();
+        outputs.push(std::fs::read(out).unwrap());
+    }
+    let spooled = outputs.pop().unwrap();
+    let held = outputs.pop().unwrap();
+    assert!(held == spooled, "{src}: held and spooled payloads differ");
+    held
 }
 
 /// PyYAML cannot read back a lone NEL (spec §2.3): the file holds
