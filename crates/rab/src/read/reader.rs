@@ -132,7 +132,12 @@ impl RabReader {
             "header",
             PREFIX_LEN,
         )?;
-        let text = bytes.get(range).unwrap_or_default().to_vec();
+        // A shared slice of the same buffer, not a copy.
+        let text = if range.end <= bytes.len() {
+            bytes.slice(range)
+        } else {
+            Bytes::new()
+        };
         let len = bytes.len() as u64;
         RabReader::build(Source::Memory(bytes), len, header_len, &text, limits)
     }

@@ -124,10 +124,20 @@ fn plain_ok(t: &str) -> bool {
     };
     starts_ok
         && !t.ends_with([':', ' '])
-        && !t.contains(": ")
-        && !t.contains(" #")
+        && !has_pair(t.as_bytes(), b':', b' ')
+        && !has_pair(t.as_bytes(), b' ', b'#')
         && !t.starts_with("---")
         && !t.starts_with("...")
+}
+
+/// True when `a` is followed by `b` somewhere in `s` (`: `, ` #`).
+fn has_pair(s: &[u8], a: u8, b: u8) -> bool {
+    s.windows(2).any(|w| w == [a, b])
+}
+
+/// The byte index of the first `: ` in `s`.
+fn find_pair(s: &[u8], a: u8, b: u8) -> Option<usize> {
+    s.windows(2).position(|w| w == [a, b])
 }
 
 /// A single-quoted scalar at the start of `s` (after its opening quote):
@@ -174,7 +184,7 @@ fn split_key(t: &str) -> Option<(String, &str)> {
         let (key, after) = single_quoted(inner)?;
         (key, after.strip_prefix(':')?)
     } else {
-        let (token, after) = match t.find(": ") {
+        let (token, after) = match find_pair(t.as_bytes(), b':', b' ') {
             Some(i) => (t.get(..i)?, t.get(i + 1..)?),
             None => (t.strip_suffix(':')?, ""),
         };
@@ -202,7 +212,7 @@ fn is_key_line(t: &str) -> bool {
     if let Some(inner) = t.strip_prefix('\'') {
         single_quoted(inner).is_some_and(|(_, after)| after.starts_with(':'))
     } else {
-        t.contains(": ") || t.ends_with(':')
+        has_pair(t.as_bytes(), b':', b' ') || t.ends_with(':')
     }
 }
 

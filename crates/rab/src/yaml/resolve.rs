@@ -260,6 +260,15 @@ const MAX_INT_DIGITS: usize = 4300;
 
 /// PyYAML's `construct_yaml_int`.
 pub(crate) fn int_value(s: &str) -> Option<Value> {
+    // The common case, plain decimal digits that fit an i128 (38 digits
+    // always do): no cleaning, no digit vector.
+    let b = s.as_bytes();
+    if (1..=38).contains(&b.len())
+        && b.iter().all(u8::is_ascii_digit)
+        && (b.first() != Some(&b'0') || b.len() == 1)
+    {
+        return s.parse::<i128>().ok().map(Value::Int);
+    }
     let cleaned: String = s.chars().filter(|&c| c != '_').collect();
     let (neg, body) = match cleaned.as_bytes().first() {
         Some(b'-') => (true, &cleaned[1..]),
@@ -479,6 +488,15 @@ mod tests {
             ))
         );
         assert_eq!(int_value(&"9".repeat(5000)), None);
+        // Both sides of the plain-decimal shortcut (up to 38 digits).
+        assert_eq!(int_value("0"), Some(Value::Int(0)));
+        assert_eq!(int_value("00"), Some(Value::Int(0)));
+        let d38 = "9".repeat(38);
+        assert_eq!(int_value(&d38), Some(Value::Int(d38.parse().unwrap())));
+        let d39 = "1".repeat(39);
+        assert_eq!(int_value(&d39), Some(Value::Int(d39.parse().unwrap())));
+        let d40 = "9".repeat(40);
+        assert_eq!(int_value(&d40), Some(Value::BigInt(d40)));
     }
 
     #[test]
