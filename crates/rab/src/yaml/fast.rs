@@ -124,13 +124,12 @@ fn plain_ok(t: &str) -> bool {
     };
     starts_ok
         && !t.ends_with([':', ' '])
-        && !has_pair(t.as_bytes(), b':', b' ')
-        && !has_pair(t.as_bytes(), b' ', b'#')
+        && !t.as_bytes().windows(2).any(|w| w == b": " || w == b" #")
         && !t.starts_with("---")
         && !t.starts_with("...")
 }
 
-/// True when `a` is followed by `b` somewhere in `s` (`: `, ` #`).
+/// True when `a` is followed by `b` somewhere in `s`.
 fn has_pair(s: &[u8], a: u8, b: u8) -> bool {
     s.windows(2).any(|w| w == [a, b])
 }
@@ -285,7 +284,7 @@ impl<'a> Parser<'a> {
         if depth > MAX_DEPTH {
             return None;
         }
-        let mut entries: Vec<(Value, Value)> = Vec::new();
+        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(8);
         // PyYAML sorts keys: strictly increasing keys are unique.
         let mut sorted = true;
         while let Some(line) = self.line() {

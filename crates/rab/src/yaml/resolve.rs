@@ -24,6 +24,14 @@ pub(crate) enum Implicit {
 
 /// PyYAML's `Resolver.resolve(ScalarNode, text, (True, False))`.
 pub(crate) fn implicit(s: &str) -> Implicit {
+    // PyYAML picks the resolvers to try by the first character (the keys
+    // of `yaml_implicit_resolvers`): a string starting with anything else
+    // is a string without trying any.
+    match s.as_bytes().first() {
+        None => return Implicit::Null,
+        Some(c) if !b"yYnNtTfFoO-+0123456789.~<=".contains(c) => return Implicit::Str,
+        Some(_) => {}
+    }
     if is_null(s) {
         Implicit::Null
     } else if is_bool(s).is_some() {
