@@ -104,9 +104,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let write_s = write(false);
     drop(array);
 
-    // (b) open + list (header only)
+    // (b) open + list (header only). A few microseconds each: the median
+    // of 101 opens, so one descheduled run on a busy machine cannot move it.
     let open_s = median(
-        (0..repeat.max(5))
+        (0..repeat.max(101))
             .map(|_| {
                 timed(|| {
                     let r = RabReader::open(&path).expect("open");
@@ -174,7 +175,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // (e) open + list of the 200-dataset fixture
     let fixture_open_s = fixture.map(|f| {
         median(
-            (0..repeat.max(20))
+            (0..repeat.max(21))
                 .map(|_| {
                     timed(|| {
                         let r = RabReader::open(&f).expect("open fixture");

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -73,11 +74,13 @@ impl RabReader {
                 let bytes = vellum_format_core::open_bytes(path, Backend::Mmap, &options.limits)?;
                 return RabReader::from_bytes_with(bytes, options.limits);
             }
-            let file = File::open(path).map_err(|e| vellum_format_core::Error::io(path, e))?;
+            let mut file = File::open(path).map_err(|e| vellum_format_core::Error::io(path, e))?;
             let io_err = |e| vellum_format_core::Error::io(path, e);
-            let file_len = file.metadata().map_err(io_err)?.len();
+            // The length by seeking to the end: cheaper than a stat, and
+            // right for block devices too. Reads below are positioned.
+            let file_len = file.seek(SeekFrom::End(0)).map_err(io_err)?;
             // One read of a first guess brings the prefix and, for most
-            // files, the whole header: open is one open, one fstat and one
+            // files, the whole header: open is one open, one seek and one
             // pread.
             let first = file_len.min(FIRST_READ) as usize;
             let mut buf = vec![0u8; first];
