@@ -247,3 +247,36 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
     block.push_str("b: 1\n");
     assert!(vellum_rab::from_pyyaml(&block).is_err());
 }
+
+/// `open` reads the prefix and a first 4 KiB in one read and the rest of a
+/// longer header in a second: headers ending on either side of that
+/// boundary, and files cut anywhere, read as `from_bytes` reads them.
+#[test]
+fn open_reads_headers_across_the_first_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.rab");
+    for header_len in 4080..4100usize {
+        let head = "\n- codecMeta:\n    byteLength: 3\n    byteOffset: 0\n    compression: null\n    type: bytes\n  metadata:\n    pad: ";
+        let tail = "\n  name: x\n\n";
+        let pad = "p".repeat(header_len - head.len() - tail.len());
+        let text = format!("{head}{pad}{tail}");
+        assert_eq!(text.len(), header_len);
+        let mut f = b"rab".to_vec();
+        f.extend_from_slice(&(header_len as u32).to_le_bytes());
+        f.extend_from_slice(text.as_bytes());
+        f.extend_from_slice(b"abc");
+        std::fs::write(&path, &f).unwrap();
+        let r = RabReader::open(&path).unwrap();
+        assert_eq!(r.names().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(
+            r.dataset("x").unwrap().metadata().get("pad"),
+            Some(&Value::Str(pad.clone()))
+        );
+        assert_eq!(&r.payload("x").unwrap()[..], b"abc");
+        for cut in [0, 3, 6, 7, 4096.min(6 + header_len), 7 + header_len - 1] {
+            std::fs::write(&path, &f[..cut]).unwrap();
+            assert!(RabReader::open(&path).is_err(), "{header_len} cut at {cut}");
+            assert!(RabReader::from_bytes(f[..cut].to_vec()).is_err());
+        }
+    }
+}
