@@ -85,6 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = work.join("bench_vellum.rab");
 
     // (a) write: builder + atomic write (rename), without and with fsync
+    // (np.save, which it is compared with, never fsyncs)
     let write = |durable: bool| {
         median(
             (0..repeat.clamp(1, 3))
@@ -101,6 +102,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     };
     let write_durable_s = write(true);
+    // Then the same sequence as the peer's np.save series: the first write
+    // makes a new file, the next ones replace it.
+    std::fs::remove_file(&path)?;
     let write_s = write(false);
     drop(array);
 
