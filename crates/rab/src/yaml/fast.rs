@@ -375,6 +375,29 @@ mod tests {
         ] {
             assert!(parse(text).is_none(), "{text:?}");
         }
+        // YAML 1.1 typing (docs/rab.md, "YAML: what upstream means") on
+        // both paths: the same resolver types the plain scalars.
+        let text = "a: 1e3\nb: yes\nc: 0o17\nd: 1:20\ne: 0x1F\nf: 017\ng: 2020-01-01\nh: ~\ni: .5\nj: '1'\nk: 1_000\nl: -.inf\n";
+        let fast = parse(text).unwrap();
+        let general = super::super::load::parse_general(text).unwrap();
+        assert_eq!(format!("{fast:?}"), format!("{general:?}"));
+        let want = [
+            ("a", Value::from("1e3")),
+            ("b", Value::Bool(true)),
+            ("c", Value::from("0o17")),
+            ("d", Value::Int(80)),
+            ("e", Value::Int(31)),
+            ("f", Value::Int(15)),
+            ("g", Value::from("2020-01-01")),
+            ("h", Value::Null),
+            ("i", Value::Float(0.5)),
+            ("j", Value::from("1")),
+            ("k", Value::Int(1000)),
+            ("l", Value::Float(f64::NEG_INFINITY)),
+        ];
+        for (k, v) in want {
+            assert_eq!(fast.get(k), Some(&v), "{k}");
+        }
         // Unsorted but unique keys are fine.
         assert!(parse("b: 1\na: 2\n").is_some_and(|v| v.get("a") == Some(&Value::Int(2))));
         assert_eq!(
