@@ -1,6 +1,8 @@
 //! Criterion benches for the RAB reader and writer on deterministic data:
-//! header-only open of the 200-dataset upstream fixture, element reads by
-//! N-d position (pread and mmap), full array read, header emission, write.
+//! header-only open of the 200-dataset upstream fixture and of a one-array
+//! file, the header's YAML alone, element reads by N-d position (pread and
+//! mmap), full array read, header emission, writes of one array and of
+//! many small datasets.
 //!
 //! `cargo bench -p vellum-rab --bench rab -- --warm-up-time 1 --measurement-time 2`
 
@@ -27,6 +29,15 @@ fn benches(c: &mut Criterion) {
         },
     );
 
+    let text = {
+        let b = std::fs::read(&many).unwrap();
+        let h = u32::from_le_bytes(b[3..7].try_into().unwrap()) as usize;
+        String::from_utf8(b[7..7 + h].to_vec()).unwrap()
+    };
+    c.bench_function("header YAML of many_datasets (32 KB)", |b| {
+        b.iter(|| black_box(vellum_rab::from_pyyaml(&text).unwrap()))
+    });
+
     // A 4 MB float32 cube, written once.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cube.rab");
@@ -43,6 +54,29 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    c.bench_function("open+list one 4 MB array (header only)", |b| {
+        b.iter(|| {
+            let r = RabReader::open(&path).unwrap();
+            black_box(r.names().count())
+        })
+    });
+
+    let small = tempfile::tempdir().unwrap();
+    let small_path = small.path().join("small.rab");
+    let texts: Vec<String> = (0..200)
+        .map(|i| format!("dataset {i} ").repeat(20))
+        .collect();
+    c.bench_function("write 200 small text datasets", |b| {
+        b.iter(|| {
+            let mut w = RabWriter::new().without_fsync();
+            for (i, t) in texts.iter().enumerate() {
+                w.add_text(&format!("d{i:03}"), t, DatasetOptions::new())
+                    .unwrap();
+            }
+            w.write(&small_path).unwrap();
+        })
+    });
 
     let positions: Vec<[u64; 3]> = (0..1000u64)
         .map(|i| [(i * 37) % 100, (i * 53) % 100, (i * 71) % 100])

@@ -93,3 +93,14 @@ pub fn to_pyyaml(value: &Value) -> String {
 pub fn from_pyyaml(text: &str) -> Result<Value> {
     yaml::load::parse(text).map_err(|reason| Error::HeaderSyntax { reason })
 }
+
+/// The two YAML readers behind [`from_pyyaml`] on one text, when the fast
+/// path (PyYAML-shaped block YAML) answers: its value and the general
+/// path's result, which must be the same value; `None` when the fast path
+/// declines. The differential tests and the `rab_yaml_paths` fuzz target
+/// check it. Not part of the supported API.
+#[doc(hidden)]
+pub fn yaml_paths(text: &str) -> Option<(Value, std::result::Result<Value, String>)> {
+    let fast = yaml::fast::parse(text)?;
+    Some((fast, yaml::load::parse_general(text)))
+}

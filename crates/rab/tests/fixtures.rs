@@ -34,20 +34,32 @@ fn every_fixture_opens_and_every_dataset_decodes() {
     }
 }
 
-/// Copies every dataset of `src` through the typed writer.
+/// Copies every dataset of `src` through the typed writer, twice: with
+/// small payloads held in memory (the default) and with every payload
+/// spooled to disk (`memory_budget(0)`); both must give the same bytes.
 fn rewrite(src: &str, patch: impl Fn(&RabReader, &str, &mut RabWriter) -> bool) -> Vec<u8> {
     let r = RabReader::open(fixture(src)).unwrap();
-    let mut w = RabWriter::new();
     let names: Vec<String> = r.names().map(str::to_owned).collect();
-    for name in &names {
-        if !patch(&r, name, &mut w) {
-            w.add_from(&r, name).unwrap();
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.rab");
-    w.write(&out).unwrap();
-    std::fs::read(out).unwrap()
+    let mut outputs = Vec::new();
+    for (i, w) in [RabWriter::new(), RabWriter::new().memory_budget(0)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut w = w;
+        for name in &names {
+            if !patch(&r, name, &mut w) {
+                w.add_from(&r, name).unwrap();
+            }
+        }
+        let out = dir.path().join(format!("out{i}.rab"));
+        w.write(&out).unwrap();
+        outputs.push(std::fs::read(out).unwrap());
+    }
+    let spooled = outputs.pop().unwrap();
+    let held = outputs.pop().unwrap();
+    assert!(held == spooled, "{src}: held and spooled payloads differ");
+    held
 }
 
 /// PyYAML cannot read back a lone NEL (spec §2.3): the file holds
@@ -234,4 +246,37 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
     block.push_str(&" ".repeat(600));
     block.push_str("b: 1\n");
     assert!(vellum_rab::from_pyyaml(&block).is_err());
+}
+
+/// `open` reads the prefix and a first 4 KiB in one read and the rest of a
+/// longer header in a second: headers ending on either side of that
+/// boundary, and files cut anywhere, read as `from_bytes` reads them.
+#[test]
+fn open_reads_headers_across_the_first_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.rab");
+    for header_len in 4080..4100usize {
+        let head = "\n- codecMeta:\n    byteLength: 3\n    byteOffset: 0\n    compression: null\n    type: bytes\n  metadata:\n    pad: ";
+        let tail = "\n  name: x\n\n";
+        let pad = "p".repeat(header_len - head.len() - tail.len());
+        let text = format!("{head}{pad}{tail}");
+        assert_eq!(text.len(), header_len);
+        let mut f = b"rab".to_vec();
+        f.extend_from_slice(&(header_len as u32).to_le_bytes());
+        f.extend_from_slice(text.as_bytes());
+        f.extend_from_slice(b"abc");
+        std::fs::write(&path, &f).unwrap();
+        let r = RabReader::open(&path).unwrap();
+        assert_eq!(r.names().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(
+            r.dataset("x").unwrap().metadata().get("pad"),
+            Some(&Value::Str(pad.clone()))
+        );
+        assert_eq!(&r.payload("x").unwrap()[..], b"abc");
+        for cut in [0, 3, 6, 7, 4096.min(6 + header_len), 7 + header_len - 1] {
+            std::fs::write(&path, &f[..cut]).unwrap();
+            assert!(RabReader::open(&path).is_err(), "{header_len} cut at {cut}");
+            assert!(RabReader::from_bytes(f[..cut].to_vec()).is_err());
+        }
+    }
 }

@@ -9,6 +9,7 @@
 //! point `RAB_UPSTREAM_SRC` at the `src` folder of a checkout of
 //! BlueBrain/web-data-container (default: `WORK/upstream/src`).
 //! `RAB_BENCH_N` / `RAB_BENCH_SHAPE` / `RAB_BENCH_REPEAT` shrink the run.
+//! What each measure times is listed in docs/rab.md ("Performance").
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -135,8 +136,10 @@ pub fn run(work: &Path) -> Result<()> {
             unit: "ms".to_owned(),
             higher_is_better: false,
         };
+        // Our write without fsync against theirs (np.save, h5py and
+        // upstream never fsync); the fsync default on the next line.
         lines.push(ms(
-            "write (atomic rename)",
+            "write (atomic rename, no fsync)",
             num(&ours, "write_s"),
             num(p, "write_s"),
         ));

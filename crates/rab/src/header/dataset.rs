@@ -240,24 +240,31 @@ impl DatasetInfo {
         self.element_count()?.checked_mul(d.item_size() as u64)
     }
 
-    /// Reads one header entry.
-    pub(crate) fn from_entry(index: usize, entry: &Value) -> Result<DatasetInfo> {
+    /// Reads one header entry (taking its values, not copying them).
+    pub(crate) fn from_entry(index: usize, entry: Value) -> Result<DatasetInfo> {
         let ctx = |what: &str| format!("dataset #{index}{what}");
-        if !matches!(entry, Value::Map(_)) {
-            return Err(Error::shape(
-                ctx(""),
-                format!("is {}, not a mapping", entry.kind()),
-            ));
-        }
-        let name_value = entry.get("name").cloned().unwrap_or(Value::Null);
+        let kind = entry.kind();
+        let Value::Map(mut fields) = entry else {
+            return Err(Error::shape(ctx(""), format!("is {kind}, not a mapping")));
+        };
+        // The first entry of a key, as `Value::get` finds it.
+        let mut take = |key: &str| {
+            fields
+                .iter_mut()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| std::mem::take(v))
+        };
+        let name_value = take("name").unwrap_or(Value::Null);
+        let metadata = take("metadata").unwrap_or(Value::Null);
+        let codec_meta = take("codecMeta");
         let name = match &name_value {
             Value::Str(s) => s.clone(),
             Value::Null => return Err(Error::shape(ctx(""), "has no name")),
             other => other.key_text(),
         };
         let ctx = |what: &str| format!("dataset #{index} {name:?}{what}");
-        let cm = entry
-            .get("codecMeta")
+        let cm = codec_meta
+            .as_ref()
             .ok_or_else(|| Error::shape(ctx(""), "has no codecMeta"))?;
         if !matches!(cm, Value::Map(_)) {
             return Err(Error::shape(ctx(".codecMeta"), "is not a mapping"));
@@ -300,9 +307,9 @@ impl DatasetInfo {
             }
         };
         let mut info = DatasetInfo {
-            name: name.clone(),
-            name_value: name_value.clone(),
-            kind: DatasetKind::Unknown(type_name.to_owned()),
+            name: String::new(),
+            name_value: Value::Null,
+            kind: DatasetKind::Unknown(String::new()),
             byte_offset,
             byte_length,
             compression,
@@ -312,8 +319,8 @@ impl DatasetInfo {
             rows: 0,
             columns: Vec::new(),
             checksum,
-            metadata: entry.get("metadata").cloned().unwrap_or(Value::Null),
-            codec_meta: cm.clone(),
+            metadata,
+            codec_meta: Value::Null,
         };
         info.kind = match type_name {
             "text" => DatasetKind::Text,
@@ -403,6 +410,9 @@ impl DatasetInfo {
                 _ => DatasetKind::Unknown(t.to_owned()),
             },
         };
+        info.name = name;
+        info.name_value = name_value;
+        info.codec_meta = codec_meta.unwrap_or(Value::Null);
         Ok(info)
     }
 }

@@ -46,7 +46,7 @@ pub(crate) fn parse(header: &[u8]) -> Result<Vec<DatasetInfo>> {
         }
     };
     entries
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, e)| DatasetInfo::from_entry(i, e))
         .collect()

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -13,6 +14,11 @@ use super::dataframe::DataFrame;
 use crate::header::{self, Compression, DatasetInfo, DatasetKind, PREFIX_LEN};
 use crate::yaml::load;
 use crate::{Error, Result, Value};
+
+/// Bytes read at open before the header length is known: the prefix and
+/// a header of up to about 4 KiB (a few datasets) in one read, while
+/// copying little more than a small header needs.
+const FIRST_READ: u64 = 4096;
 
 /// How to open a RAB file.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,14 +74,21 @@ impl RabReader {
                 let bytes = vellum_format_core::open_bytes(path, Backend::Mmap, &options.limits)?;
                 return RabReader::from_bytes_with(bytes, options.limits);
             }
-            let file = File::open(path).map_err(|e| vellum_format_core::Error::io(path, e))?;
-            let file_len = file
-                .metadata()
-                .map_err(|e| vellum_format_core::Error::io(path, e))?
-                .len();
-            let prefix = vellum_format_core::read_prefix(path, PREFIX_LEN as usize)?;
-            let header_len = header::header_len(&prefix, &options.limits)?;
-            if PREFIX_LEN + header_len > file_len {
+            let mut file = File::open(path).map_err(|e| vellum_format_core::Error::io(path, e))?;
+            let io_err = |e| vellum_format_core::Error::io(path, e);
+            // The length by seeking to the end: cheaper than a stat, and
+            // right for block devices too. Reads below are positioned.
+            let file_len = file.seek(SeekFrom::End(0)).map_err(io_err)?;
+            // One read of a first guess brings the prefix and, for most
+            // files, the whole header: open is one open, one seek and one
+            // pread.
+            let first = file_len.min(FIRST_READ) as usize;
+            let mut buf = vec![0u8; first];
+            read_exact_at(&file, &mut buf, 0).map_err(io_err)?;
+            let prefix = buf.get(..PREFIX_LEN as usize).unwrap_or(&buf);
+            let header_len = header::header_len(prefix, &options.limits)?;
+            let end = PREFIX_LEN + header_len;
+            if end > file_len {
                 return Err(vellum_format_core::Error::Truncated {
                     field: "header",
                     offset: PREFIX_LEN,
@@ -84,12 +97,20 @@ impl RabReader {
                 }
                 .into());
             }
-            let text = vellum_format_core::read_range(path, PREFIX_LEN, header_len as usize)?;
+            // `end` is within the file and the header within its limit.
+            let end = end as usize;
+            if end > buf.len() {
+                let have = buf.len();
+                buf.resize(end, 0);
+                let rest = buf.get_mut(have..).unwrap_or_default();
+                read_exact_at(&file, rest, have as u64).map_err(io_err)?;
+            }
+            let text = buf.get(PREFIX_LEN as usize..end).unwrap_or_default();
             RabReader::build(
                 Source::File(file),
                 file_len,
                 header_len,
-                &text,
+                text,
                 options.limits,
             )
         };
@@ -114,7 +135,12 @@ impl RabReader {
             "header",
             PREFIX_LEN,
         )?;
-        let text = bytes.get(range).unwrap_or_default().to_vec();
+        // A shared slice of the same buffer, not a copy.
+        let text = if range.end <= bytes.len() {
+            bytes.slice(range)
+        } else {
+            Bytes::new()
+        };
         let len = bytes.len() as u64;
         RabReader::build(Source::Memory(bytes), len, header_len, &text, limits)
     }

@@ -1,3 +1,5 @@
 //! Writing RAB files.
 
+mod output;
+mod payload;
 pub(crate) mod writer;

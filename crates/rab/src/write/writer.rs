@@ -4,10 +4,12 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use vellum_format_core::{AtomicFile, ByteOrder, DType, Digest};
+use vellum_format_core::{ByteOrder, DType, Digest};
 
+use super::output::Output;
+use super::payload::{Payload, PayloadSink, Spool, Stored};
 use crate::header::{self, Compression, Layout};
 use crate::read::array::Array;
 use crate::read::dataframe::DataFrame;
@@ -50,16 +52,6 @@ impl DatasetOptions {
 }
 
 #[derive(Debug)]
-enum Payload {
-    /// Bytes already in memory (an uncompressed array): no copy until write.
-    Memory(bytes::Bytes),
-    /// `len` bytes at `offset` of the writer's spool file.
-    Spooled { offset: u64 },
-    /// A file copied in when the RAB file is written (spec §4.2).
-    External { path: PathBuf },
-}
-
-#[derive(Debug)]
 struct Pending {
     name: String,
     metadata: Value,
@@ -69,23 +61,25 @@ struct Pending {
     checksum: Option<Digest>,
 }
 
-/// The writer's private spool: one append-only temporary file in a private
-/// temporary folder, so payloads larger than memory stream through disk and
-/// no two datasets can ever share a file (upstream's md5-name collision).
-#[derive(Debug)]
-struct Spool {
-    _dir: tempfile::TempDir,
-    file: File,
-    len: u64,
-}
+/// Payloads up to this size are kept in memory until `write` (within the
+/// writer's memory budget); larger ones stream to the spool.
+const HOLD_MAX: usize = 16 << 20;
+
+/// Default for [`RabWriter::memory_budget`].
+const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
 
 /// Builds a RAB file.
 ///
-/// Each `add_*` call serialises (and compresses) its payload straight into
-/// a private spool file; [`RabWriter::write`] then writes the header and
-/// copies the payloads into the target through an atomic temporary file, so
-/// the target appears complete or not at all. The header is emitted byte for
-/// byte as PyYAML does.
+/// Each `add_*` call serialises (and compresses) its payload: into memory
+/// when it is small (see [`RabWriter::memory_budget`]), otherwise into a
+/// private spool file, so payloads larger than memory stream through disk.
+/// An uncompressed array is not copied at all, and a file added by path is
+/// read only at write time. [`RabWriter::write`] then writes the header
+/// (its length is known once every dataset is added) and every payload
+/// straight after it into a temporary file beside the target, with large
+/// direct writes, and renames it into place, so the target appears
+/// complete or not at all. The header is emitted byte for byte as PyYAML
+/// does.
 ///
 /// ```
 /// use vellum_rab::{Array, DatasetOptions, RabReader, RabWriter, Value};
@@ -100,33 +94,29 @@ struct Spool {
 /// assert_eq!(r.element("a", &[2])?, vellum_format_core::Number::Int(3));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RabWriter {
     entries: Vec<Pending>,
     names: HashSet<String>,
     spool: Option<Spool>,
     checksums: bool,
     no_fsync: bool,
+    memory_budget: usize,
+    /// Bytes of payloads held in memory (`Payload::Held`).
+    held: usize,
 }
 
-/// Counts and hashes what passes through to the spool.
-struct Tee<'a> {
-    file: &'a mut File,
-    hasher: Option<blake3::Hasher>,
-    written: u64,
-}
-
-impl Write for Tee<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        if let Some(h) = &mut self.hasher {
-            h.update(buf.get(..n).unwrap_or_default());
+impl Default for RabWriter {
+    fn default() -> RabWriter {
+        RabWriter {
+            entries: Vec::new(),
+            names: HashSet::new(),
+            spool: None,
+            checksums: false,
+            no_fsync: false,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+            held: 0,
         }
-        self.written += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
     }
 }
 
@@ -152,6 +142,15 @@ impl RabWriter {
         self
     }
 
+    /// How many bytes of small payloads (text, bytes, objects, DataFrames,
+    /// compressed data; each up to 16 MiB) the writer may keep in memory
+    /// until `write`; beyond it they stream to a private temporary file.
+    /// Default 64 MiB. Uncompressed arrays are never copied, whatever it is.
+    pub fn memory_budget(mut self, bytes: usize) -> RabWriter {
+        self.memory_budget = bytes;
+        self
+    }
+
     /// Number of datasets added so far.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -169,63 +168,42 @@ impl RabWriter {
         Ok(())
     }
 
-    fn spool_file(&mut self) -> Result<&mut Spool> {
-        if self.spool.is_none() {
-            let dir = tempfile::Builder::new()
-                .prefix("vellum-rab-")
-                .tempdir()
-                .map_err(|e| vellum_format_core::Error::io(std::env::temp_dir(), e))?;
-            let path = dir.path().join("payloads");
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .map_err(|e| vellum_format_core::Error::io(&path, e))?;
-            self.spool = Some(Spool {
-                _dir: dir,
-                file,
-                len: 0,
-            });
-        }
-        self.spool
-            .as_mut()
-            .ok_or_else(|| Error::unwritable("", "no spool"))
-    }
-
-    /// Streams `data` (compressed as asked) to the spool; returns offset,
-    /// stored length and digest.
-    fn spool(
+    /// Serialises `data` (compressed as asked): into memory while it fits
+    /// the budget, into the spool beyond.
+    fn store(
         &mut self,
         name: &str,
         mut data: impl Read,
         compression: &Compression,
-    ) -> Result<(u64, u64, Option<Digest>)> {
-        let hash = self.checksums;
-        let spool = self.spool_file()?;
-        let offset = spool.len;
+    ) -> Result<Stored> {
         let io_err = |e: io::Error| Error::from(vellum_format_core::Error::io(name, e));
-        let mut tee = Tee {
-            file: &mut spool.file,
-            hasher: hash.then(blake3::Hasher::new),
-            written: 0,
-        };
+        let cap = HOLD_MAX.min(self.memory_budget.saturating_sub(self.held));
+        let mut sink = PayloadSink::new(&mut self.spool, cap, self.checksums);
         match compression.codec() {
             Some(codec) => {
-                let mut enc = codec.encoder(&mut tee, codec.default_level())?;
+                let mut enc = codec.encoder(&mut sink, codec.default_level())?;
                 io::copy(&mut data, &mut enc).map_err(io_err)?;
                 enc.finish()?;
             }
             None => {
-                io::copy(&mut data, &mut tee).map_err(io_err)?;
+                io::copy(&mut data, &mut sink).map_err(io_err)?;
             }
         }
-        let (written, digest) = (
-            tee.written,
-            tee.hasher.map(|h| Digest(*h.finalize().as_bytes())),
-        );
-        spool.len += written;
-        Ok((offset, written, digest))
+        let stored = sink.finish().map_err(io_err)?;
+        if let Payload::Held(b) = &stored.payload {
+            self.held += b.len();
+        }
+        Ok(stored)
+    }
+
+    /// Forgets the last entry (a failed add), returning its memory.
+    fn pop_entry(&mut self) {
+        if let Some(p) = self.entries.pop() {
+            if let Payload::Held(b) = &p.payload {
+                self.held = self.held.saturating_sub(b.len());
+            }
+            self.names.remove(&p.name);
+        }
     }
 
     fn metadata(name: &str, metadata: &Value) -> Result<Value> {
@@ -249,8 +227,7 @@ impl RabWriter {
     ) -> Result<()> {
         let metadata = Self::metadata(name, &opts.metadata)?;
         self.claim(name)?;
-        let added = self.spool(name, data, &opts.compression);
-        let (offset, byte_length, digest) = match added {
+        let stored = match self.store(name, data, &opts.compression) {
             Ok(v) => v,
             Err(e) => {
                 self.names.remove(name);
@@ -271,9 +248,9 @@ impl RabWriter {
             name: name.to_owned(),
             metadata,
             codec_meta,
-            payload: Payload::Spooled { offset },
-            byte_length,
-            checksum: digest,
+            payload: stored.payload,
+            byte_length: stored.byte_length,
+            checksum: stored.checksum,
         });
         Ok(())
     }
@@ -355,7 +332,7 @@ impl RabWriter {
             codec_meta,
             byte_length: bytes.len() as u64,
             checksum: self.checksums.then(|| Digest::of(&bytes)),
-            payload: Payload::Memory(bytes),
+            payload: Payload::Shared(bytes),
         });
         Ok(())
     }
@@ -380,9 +357,8 @@ impl RabWriter {
         let mut counted = CountingReader { inner: data, n: 0 };
         self.push(name, &opts, dtype.scalar.name(), extra, &mut counted)?;
         if counted.n != need {
-            // Roll the entry back: the spool bytes are simply left unused.
-            self.entries.pop();
-            self.names.remove(name);
+            // Roll the entry back: spool bytes are simply left unused.
+            self.pop_entry();
             return Err(Error::unwritable(
                 name,
                 format!(
@@ -428,15 +404,20 @@ impl RabWriter {
                 let data = reader.payload(name)?;
                 let metadata = Self::metadata(name, d.metadata())?;
                 self.claim(name)?;
-                let (offset, byte_length, digest) =
-                    self.spool(name, &data[..], &Compression::None)?;
+                let stored = match self.store(name, &data[..], &Compression::None) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.names.remove(name);
+                        return Err(e);
+                    }
+                };
                 self.entries.push(Pending {
                     name: name.to_owned(),
                     metadata,
                     codec_meta: vec![(Value::from("type"), Value::from("bytes"))],
-                    payload: Payload::Spooled { offset },
-                    byte_length,
-                    checksum: digest,
+                    payload: stored.payload,
+                    byte_length: stored.byte_length,
+                    checksum: stored.checksum,
                 });
                 Ok(())
             }
@@ -507,8 +488,9 @@ impl RabWriter {
         header::encode(entries)
     }
 
-    /// Writes the RAB file to `path`, atomically (temporary file, fsync,
-    /// rename). Can be called more than once.
+    /// Writes the RAB file to `path`, atomically: a temporary file beside
+    /// it, fsynced (unless [`RabWriter::without_fsync`]), then renamed over
+    /// `path`. Can be called more than once.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let header = self.header();
@@ -522,13 +504,34 @@ impl RabWriter {
             )
         })?;
         let io_err = |e: io::Error| Error::from(vellum_format_core::Error::io(path, e));
-        let mut out = Output::create(path, !self.no_fsync)?;
-        out.write_all(header::MAGIC).map_err(io_err)?;
-        out.write_all(&len.to_le_bytes()).map_err(io_err)?;
-        out.write_all(&header).map_err(io_err)?;
+        let total = self
+            .entries
+            .iter()
+            .map(|p| p.byte_length)
+            .fold(header::PREFIX_LEN + u64::from(len), u64::saturating_add);
+        let out = Output::create(path, total, !self.no_fsync)?;
+        // The prefix, the header and the small held payloads after it are
+        // gathered into one buffer: a file of many small datasets takes a
+        // few large writes.
+        let mut pending = Vec::with_capacity(header.len() + header::PREFIX_LEN as usize);
+        pending.extend_from_slice(header::MAGIC);
+        pending.extend_from_slice(&len.to_le_bytes());
+        pending.extend_from_slice(&header);
         for p in &self.entries {
+            if let Payload::Held(b) = &p.payload
+                && pending.len() + b.len() <= HOLD_MAX
+            {
+                pending.extend_from_slice(b);
+                continue;
+            }
+            if !pending.is_empty() {
+                out.file().write_all(&pending).map_err(io_err)?;
+                pending.clear();
+            }
             match &p.payload {
-                Payload::Memory(b) => out.write_all(b).map_err(io_err)?,
+                Payload::Shared(b) | Payload::Held(b) => {
+                    out.file().write_all(b).map_err(io_err)?;
+                }
                 Payload::Spooled { offset } => {
                     let spool = self
                         .spool
@@ -536,7 +539,7 @@ impl RabWriter {
                         .ok_or_else(|| Error::unwritable(&p.name, "the spool is gone"))?;
                     let mut f = &spool.file;
                     f.seek(SeekFrom::Start(*offset)).map_err(io_err)?;
-                    let n = io::copy(&mut f.take(p.byte_length), &mut out).map_err(io_err)?;
+                    let n = out.copy_from(f, p.byte_length).map_err(io_err)?;
                     if n != p.byte_length {
                         return Err(Error::unwritable(
                             &p.name,
@@ -547,15 +550,17 @@ impl RabWriter {
                 Payload::External { path: src } => {
                     let file =
                         File::open(src).map_err(|e| vellum_format_core::Error::io(src, e))?;
-                    let mut tee = HashingWriter {
-                        inner: &mut out,
-                        hasher: blake3::Hasher::new(),
+                    // One byte more than recorded, to notice a file that grew.
+                    let limit = p.byte_length.saturating_add(1);
+                    let changed = match &p.checksum {
+                        Some(want) => {
+                            let mut hasher = blake3::Hasher::new();
+                            let n = out.copy_hashed(&file, limit, &mut hasher).map_err(io_err)?;
+                            let got = Digest(*hasher.finalize().as_bytes());
+                            n != p.byte_length || !want.ct_eq(&got)
+                        }
+                        None => out.copy_from(&file, limit).map_err(io_err)? != p.byte_length,
                     };
-                    let n =
-                        io::copy(&mut file.take(p.byte_length + 1), &mut tee).map_err(io_err)?;
-                    let digest = Digest(*tee.hasher.finalize().as_bytes());
-                    let changed =
-                        n != p.byte_length || p.checksum.is_some_and(|d| !d.ct_eq(&digest));
                     if changed {
                         return Err(Error::unwritable(
                             &p.name,
@@ -565,64 +570,10 @@ impl RabWriter {
                 }
             }
         }
-        out.commit(path)?;
-        Ok(())
-    }
-}
-
-/// The file being written: durable (fsync, then rename) or only atomic.
-enum Output {
-    Durable(AtomicFile),
-    Atomic(io::BufWriter<tempfile::NamedTempFile>),
-}
-
-impl Output {
-    fn create(path: &Path, durable: bool) -> Result<Output> {
-        if durable {
-            return Ok(Output::Durable(AtomicFile::create(path)?));
+        if !pending.is_empty() {
+            out.file().write_all(&pending).map_err(io_err)?;
         }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let tmp = tempfile::NamedTempFile::new_in(dir)
-            .map_err(|e| vellum_format_core::Error::io(dir, e))?;
-        Ok(Output::Atomic(io::BufWriter::with_capacity(1 << 20, tmp)))
-    }
-
-    fn commit(self, path: &Path) -> Result<()> {
-        match self {
-            Output::Durable(f) => Ok(f.commit()?),
-            Output::Atomic(w) => {
-                let tmp = w
-                    .into_inner()
-                    .map_err(|e| vellum_format_core::Error::io(path, e.into_error()))?;
-                tmp.persist(path)
-                    .map_err(|e| vellum_format_core::Error::io(path, e.error))?;
-                Ok(())
-            }
-        }
-    }
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Output::Durable(f) => f.write(buf),
-            Output::Atomic(f) => f.write(buf),
-        }
-    }
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Output::Durable(f) => f.write_all(buf),
-            Output::Atomic(f) => f.write_all(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Output::Durable(f) => f.flush(),
-            Output::Atomic(f) => f.flush(),
-        }
+        out.commit(path)
     }
 }
 
@@ -660,21 +611,5 @@ impl<R: Read> Read for CountingReader<R> {
         let n = self.inner.read(buf)?;
         self.n += n as u64;
         Ok(n)
-    }
-}
-
-struct HashingWriter<'a, W: Write> {
-    inner: &'a mut W,
-    hasher: blake3::Hasher,
-}
-
-impl<W: Write> Write for HashingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }

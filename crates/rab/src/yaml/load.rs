@@ -19,6 +19,11 @@ pub(crate) fn parse(text: &str) -> Result<Value, String> {
     if let Some(v) = super::fast::parse(text) {
         return Ok(v);
     }
+    parse_general(text)
+}
+
+/// The general path: any YAML within the budgets, then JSON.
+pub(crate) fn parse_general(text: &str) -> Result<Value, String> {
     match parse_yaml(text) {
         Ok(v) => Ok(v),
         Err(yaml_err) => match serde_json::from_str::<serde_json::Value>(text) {

@@ -2,7 +2,7 @@
 //! ([`load`]), PyYAML's emitter byte for byte when writing ([`emit`]).
 
 pub(crate) mod emit;
-mod fast;
+pub(crate) mod fast;
 pub(crate) mod load;
 pub(crate) mod resolve;
 mod value;

@@ -24,6 +24,14 @@ pub(crate) enum Implicit {
 
 /// PyYAML's `Resolver.resolve(ScalarNode, text, (True, False))`.
 pub(crate) fn implicit(s: &str) -> Implicit {
+    // PyYAML picks the resolvers to try by the first character (the keys
+    // of `yaml_implicit_resolvers`): a string starting with anything else
+    // is a string without trying any.
+    match s.as_bytes().first() {
+        None => return Implicit::Null,
+        Some(c) if !b"yYnNtTfFoO-+0123456789.~<=".contains(c) => return Implicit::Str,
+        Some(_) => {}
+    }
     if is_null(s) {
         Implicit::Null
     } else if is_bool(s).is_some() {
@@ -260,6 +268,15 @@ const MAX_INT_DIGITS: usize = 4300;
 
 /// PyYAML's `construct_yaml_int`.
 pub(crate) fn int_value(s: &str) -> Option<Value> {
+    // The common case, plain decimal digits that fit an i128 (38 digits
+    // always do): no cleaning, no digit vector.
+    let b = s.as_bytes();
+    if (1..=38).contains(&b.len())
+        && b.iter().all(u8::is_ascii_digit)
+        && (b.first() != Some(&b'0') || b.len() == 1)
+    {
+        return s.parse::<i128>().ok().map(Value::Int);
+    }
     let cleaned: String = s.chars().filter(|&c| c != '_').collect();
     let (neg, body) = match cleaned.as_bytes().first() {
         Some(b'-') => (true, &cleaned[1..]),
@@ -479,6 +496,15 @@ mod tests {
             ))
         );
         assert_eq!(int_value(&"9".repeat(5000)), None);
+        // Both sides of the plain-decimal shortcut (up to 38 digits).
+        assert_eq!(int_value("0"), Some(Value::Int(0)));
+        assert_eq!(int_value("00"), Some(Value::Int(0)));
+        let d38 = "9".repeat(38);
+        assert_eq!(int_value(&d38), Some(Value::Int(d38.parse().unwrap())));
+        let d39 = "1".repeat(39);
+        assert_eq!(int_value(&d39), Some(Value::Int(d39.parse().unwrap())));
+        let d40 = "9".repeat(40);
+        assert_eq!(int_value(&d40), Some(Value::BigInt(d40)));
     }
 
     #[test]
