@@ -1,14 +1,17 @@
 //! Reading Datumaro JSON.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::meta::read_dataset_meta;
 use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
     Rle, Subset, Visibility,
 };
+use crate::text::scan::{Scanner, Seen};
 use crate::{Error, Result};
 
 /// The `.json` files of `annotations/`, sorted.
@@ -62,20 +65,10 @@ impl Ctx<'_> {
     }
 }
 
-// The document, typed: serde fills these straight from the text (no
-// intermediate `Value` tree), unknown keys are ignored.
-
-#[derive(Debug, Deserialize)]
-struct JsonDocument {
-    #[serde(default)]
-    media_type: Option<u64>,
-    #[serde(default)]
-    infos: Option<Attributes>,
-    #[serde(default)]
-    categories: Option<Attributes>,
-    #[serde(default)]
-    items: Option<Vec<JsonItem>>,
-}
+// The document is walked with the scanner (module `scan`), item by item:
+// each item is built as soon as it is read, so no document-sized
+// intermediate exists. Rare structures (media, RLE, visibility, cuboid_3d
+// vectors) are read by serde from these types at their position.
 
 #[derive(Debug, Deserialize)]
 struct JsonImage {
@@ -106,24 +99,16 @@ struct JsonVideo {
     end_frame: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An item's fields as read, before they are checked.
+#[derive(Debug, Default)]
 struct JsonItem {
-    id: String,
-    #[serde(default)]
-    annotations: Option<Vec<JsonAnnotation>>,
-    #[serde(default)]
+    id: Option<String>,
     attr: Option<Attributes>,
-    #[serde(default)]
     image: Option<JsonImage>,
-    #[serde(default)]
     point_cloud: Option<JsonPath>,
-    #[serde(default)]
     related_images: Option<Vec<JsonImage>>,
-    #[serde(default)]
     video_frame: Option<JsonVideoFrame>,
-    #[serde(default)]
     video: Option<JsonVideo>,
-    #[serde(default)]
     media: Option<JsonPath>,
 }
 
@@ -140,104 +125,155 @@ enum RleCounts {
     Runs(Vec<u64>),
 }
 
-#[derive(Debug, Deserialize)]
-struct JsonAnnotation {
-    #[serde(default)]
+/// An annotation's fields as read, before they are checked.
+#[derive(Debug, Default)]
+struct JsonAnnotation<'a> {
     id: Option<i64>,
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
+    kind: Option<Cow<'a, str>>,
     attributes: Option<Attributes>,
-    #[serde(default)]
     group: Option<i64>,
-    #[serde(default)]
     object_id: Option<i64>,
-    #[serde(default)]
     label_id: Option<i64>,
-    #[serde(default)]
     z_order: Option<i64>,
-    #[serde(default)]
-    points: Option<FlatNumbers>,
-    #[serde(default)]
+    points: Option<Vec<f32>>,
     visibility: Option<Vec<i64>>,
-    #[serde(default)]
-    bbox: Option<Vec<f64>>,
-    #[serde(default)]
+    /// The first four numbers and how many there were.
+    bbox: Option<([f64; 4], usize)>,
     rle: Option<JsonRle>,
-    #[serde(default)]
     caption: Option<String>,
-    #[serde(default)]
     position: Option<Vec<f64>>,
-    #[serde(default)]
     rotation: Option<Vec<f64>>,
-    #[serde(default)]
     scale: Option<Vec<f64>>,
+}
+
+/// `{"is_crowd": false}` / `true` as orjson writes them: read without
+/// serde_json's general path.
+fn attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
+    for (text, v) in [
+        (&b"{\"is_crowd\":false}"[..], false),
+        (&b"{\"is_crowd\":true}"[..], true),
+    ] {
+        if s.literal(text) {
+            let mut m = Attributes::with_capacity(1);
+            m.insert("is_crowd".to_owned(), Value::Bool(v));
+            return Ok(Some(m));
+        }
+    }
+    s.value()
 }
 
 /// A list of numbers, flattening one level of nested lists (cuboid_2d
 /// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`), narrowed to
 /// f32 as they are read (`x as f32` of the f64, as the model stores them).
-#[derive(Debug, Default)]
-struct FlatNumbers(Vec<f32>);
-
-impl<'de> Deserialize<'de> for FlatNumbers {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        /// Appends one element (a number, or a list of numbers) to the
-        /// flat list in place: no allocation per number.
-        struct Elem<'a>(&'a mut Vec<f32>);
-        impl<'de> serde::de::DeserializeSeed<'de> for Elem<'_> {
-            type Value = ();
-            fn deserialize<D: serde::Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> std::result::Result<(), D::Error> {
-                d.deserialize_any(self)
+/// `scratch` is reused between lists, so the result is allocated once at
+/// its size.
+fn flat_numbers(s: &mut Scanner<'_>, scratch: &mut Vec<f32>) -> Result<Vec<f32>> {
+    scratch.clear();
+    let mut m = s.array()?;
+    while s.element(&mut m)? {
+        if s.peek() == Some(b'[') {
+            let mut inner = s.array()?;
+            while s.element(&mut inner)? {
+                scratch.push(s.f32_of_f64()?);
             }
+        } else {
+            scratch.push(s.f32_of_f64()?);
         }
-        impl<'de> serde::de::Visitor<'de> for Elem<'_> {
-            type Value = ();
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a number or a list of numbers")
-            }
-            fn visit_f64<E>(self, v: f64) -> std::result::Result<(), E> {
-                self.0.push(v as f32);
-                Ok(())
-            }
-            fn visit_i64<E>(self, v: i64) -> std::result::Result<(), E> {
-                self.0.push(v as f64 as f32);
-                Ok(())
-            }
-            fn visit_u64<E>(self, v: u64) -> std::result::Result<(), E> {
-                self.0.push(v as f64 as f32);
-                Ok(())
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<(), A::Error> {
-                while let Some(x) = seq.next_element::<f64>()? {
-                    self.0.push(x as f32);
-                }
-                Ok(())
-            }
-        }
-        struct Outer;
-        impl<'de> serde::de::Visitor<'de> for Outer {
-            type Value = FlatNumbers;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of points")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<FlatNumbers, A::Error> {
-                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while seq.next_element_seed(Elem(&mut v))?.is_some() {}
-                Ok(FlatNumbers(v))
-            }
-        }
-        d.deserialize_seq(Outer)
     }
+    Ok(scratch.as_slice().to_vec())
+}
+
+/// A list of f64; keeps the first four and counts them all.
+fn bbox(s: &mut Scanner<'_>) -> Result<([f64; 4], usize)> {
+    let (mut v, mut n) = ([0f64; 4], 0usize);
+    let mut m = s.array()?;
+    while s.element(&mut m)? {
+        let x = s.f64()?;
+        if let Some(slot) = v.get_mut(n) {
+            *slot = x;
+        }
+        n += 1;
+    }
+    Ok((v, n))
+}
+
+fn read_json_annotation<'a>(
+    s: &mut Scanner<'a>,
+    scratch: &mut Vec<f32>,
+) -> Result<JsonAnnotation<'a>> {
+    let mut a = JsonAnnotation::default();
+    let mut seen = Seen::default();
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        let key = k.as_ref();
+        match key {
+            "id" => {
+                seen.mark(s, 0, key)?;
+                a.id = s.option(Scanner::i64)?;
+            }
+            "type" => {
+                seen.mark(s, 1, key)?;
+                a.kind = Some(s.string()?);
+            }
+            "attributes" => {
+                seen.mark(s, 2, key)?;
+                a.attributes = attributes(s)?;
+            }
+            "group" => {
+                seen.mark(s, 3, key)?;
+                a.group = s.option(Scanner::i64)?;
+            }
+            "object_id" => {
+                seen.mark(s, 4, key)?;
+                a.object_id = s.option(Scanner::i64)?;
+            }
+            "label_id" => {
+                seen.mark(s, 5, key)?;
+                a.label_id = s.option(Scanner::i64)?;
+            }
+            "z_order" => {
+                seen.mark(s, 6, key)?;
+                a.z_order = s.option(Scanner::i64)?;
+            }
+            "points" => {
+                seen.mark(s, 7, key)?;
+                a.points = s.option(|s| flat_numbers(s, scratch))?;
+            }
+            "visibility" => {
+                seen.mark(s, 8, key)?;
+                a.visibility = s.value()?;
+            }
+            "bbox" => {
+                seen.mark(s, 9, key)?;
+                a.bbox = s.option(bbox)?;
+            }
+            "rle" => {
+                seen.mark(s, 10, key)?;
+                a.rle = s.value()?;
+            }
+            "caption" => {
+                seen.mark(s, 11, key)?;
+                a.caption = s.value()?;
+            }
+            "position" => {
+                seen.mark(s, 12, key)?;
+                a.position = s.value()?;
+            }
+            "rotation" => {
+                seen.mark(s, 13, key)?;
+                a.rotation = s.value()?;
+            }
+            "scale" => {
+                seen.mark(s, 14, key)?;
+                a.scale = s.value()?;
+            }
+            _ => s.skip()?,
+        }
+    }
+    if a.kind.is_none() {
+        return Err(s.error("missing field `type`"));
+    }
+    Ok(a)
 }
 
 fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f32>, at: &str) -> Result<[f32; N]> {
@@ -264,7 +300,7 @@ fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &dyn Fn() -> String) -> Result<Im
 
 fn read_annotation(
     ctx: &Ctx<'_>,
-    a: JsonAnnotation,
+    a: JsonAnnotation<'_>,
     at: &dyn Fn() -> String,
 ) -> Result<Option<Annotation>> {
     let label = a
@@ -274,11 +310,10 @@ fn read_annotation(
         })
         .transpose()?;
     let z_order: i32 = ctx.int(a.z_order, Some(0), &|| format!("{}.z_order", at()))?;
-    let points = |p: Option<FlatNumbers>| -> Result<Vec<f32>> {
-        p.map(|p| p.0)
-            .ok_or_else(|| ctx.bad(format!("{}.points is missing", at())))
+    let points = |p: Option<Vec<f32>>| -> Result<Vec<f32>> {
+        p.ok_or_else(|| ctx.bad(format!("{}.points is missing", at())))
     };
-    let kind = match a.kind.as_str() {
+    let kind = match a.kind.as_deref().unwrap_or_default() {
         "label" => AnnotationKind::Label {
             label: label.ok_or_else(|| ctx.bad(format!("{}.label_id is missing", at())))?,
         },
@@ -333,11 +368,13 @@ fn read_annotation(
             points: points(a.points)?,
         },
         "bbox" => {
-            let b = a
+            let (b, n) = a
                 .bbox
                 .ok_or_else(|| ctx.bad(format!("{}.bbox is missing", at())))?;
-            let [x, y, w, h] = <[f64; 4]>::try_from(b)
-                .map_err(|_| ctx.bad(format!("{}.bbox is not [x, y, w, h]", at())))?;
+            if n != 4 {
+                return Err(ctx.bad(format!("{}.bbox is not [x, y, w, h]", at())));
+            }
+            let [x, y, w, h] = b;
             AnnotationKind::Bbox {
                 label,
                 z_order,
@@ -396,9 +433,74 @@ fn read_annotation(
     }))
 }
 
-fn read_item(ctx: &Ctx<'_>, j: JsonItem, subset: &str, index: usize) -> Result<Item> {
+fn read_item(
+    ctx: &Ctx<'_>,
+    s: &mut Scanner<'_>,
+    subset: &str,
+    index: usize,
+    scratch: &mut Scratch,
+) -> Result<Item> {
     let at = || format!("items[{index}]");
-    let mut item = Item::new(j.id, subset);
+    let mut j = JsonItem::default();
+    let mut seen = Seen::default();
+    scratch.annotations.clear();
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        let key = k.as_ref();
+        match key {
+            "id" => {
+                seen.mark(s, 0, key)?;
+                j.id = Some(s.string()?.into_owned());
+            }
+            "annotations" => {
+                seen.mark(s, 1, key)?;
+                if !s.null() {
+                    let mut list = s.array()?;
+                    let mut k = 0usize;
+                    while s.element(&mut list)? {
+                        let a = read_json_annotation(s, &mut scratch.points)?;
+                        if let Some(a) =
+                            read_annotation(ctx, a, &|| format!("{}.annotations[{k}]", at()))?
+                        {
+                            scratch.annotations.push(a);
+                        }
+                        k += 1;
+                    }
+                }
+            }
+            "attr" => {
+                seen.mark(s, 2, key)?;
+                j.attr = s.value()?;
+            }
+            "image" => {
+                seen.mark(s, 3, key)?;
+                j.image = s.value()?;
+            }
+            "point_cloud" => {
+                seen.mark(s, 4, key)?;
+                j.point_cloud = s.value()?;
+            }
+            "related_images" => {
+                seen.mark(s, 5, key)?;
+                j.related_images = s.value()?;
+            }
+            "video_frame" => {
+                seen.mark(s, 6, key)?;
+                j.video_frame = s.value()?;
+            }
+            "video" => {
+                seen.mark(s, 7, key)?;
+                j.video = s.value()?;
+            }
+            "media" => {
+                seen.mark(s, 8, key)?;
+                j.media = s.value()?;
+            }
+            _ => s.skip()?,
+        }
+    }
+    let id = j.id.ok_or_else(|| s.error("missing field `id`"))?;
+    let mut item = Item::new(id, subset);
     item.attributes = j.attr.unwrap_or_default();
     item.media = if let Some(img) = j.image {
         Some(Media::Image(image_of(ctx, img, &|| {
@@ -442,12 +544,16 @@ fn read_item(ctx: &Ctx<'_>, j: JsonItem, subset: &str, index: usize) -> Result<I
     } else {
         j.media.map(|m| Media::MediaElement { path: m.path })
     };
-    for (k, a) in j.annotations.unwrap_or_default().into_iter().enumerate() {
-        if let Some(a) = read_annotation(ctx, a, &|| format!("{}.annotations[{k}]", at()))? {
-            item.annotations.push(a);
-        }
-    }
+    // One allocation at the item's size (the scratch list keeps its room).
+    item.annotations = scratch.annotations.drain(..).collect();
     Ok(item)
+}
+
+/// Buffers reused from item to item.
+#[derive(Debug, Default)]
+struct Scratch {
+    annotations: Vec<Annotation>,
+    points: Vec<f32>,
 }
 
 /// Parses one subset document.
@@ -457,26 +563,53 @@ pub fn parse_datumaro_json(
     subset: &str,
 ) -> Result<(Attributes, Categories, MediaType, Vec<Item>)> {
     let ctx = Ctx { file };
-    let doc: JsonDocument = serde_json::from_slice(bytes).map_err(|e| ctx.bad(e.to_string()))?;
-    let categories = match &doc.categories {
+    let s = &mut Scanner::new(bytes, file);
+    let (mut infos, mut categories, mut media_type) = (None, None, None);
+    let mut items = Vec::new();
+    let mut seen = Seen::default();
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        let key = k.as_ref();
+        match key {
+            "media_type" => {
+                seen.mark(s, 0, key)?;
+                media_type = s.option(Scanner::u64)?;
+            }
+            "infos" => {
+                seen.mark(s, 1, key)?;
+                infos = s.value::<Option<Attributes>>()?;
+            }
+            "categories" => {
+                seen.mark(s, 2, key)?;
+                categories = s.value::<Option<Attributes>>()?;
+            }
+            "items" => {
+                seen.mark(s, 3, key)?;
+                if !s.null() {
+                    let mut scratch = Scratch::default();
+                    let mut list = s.array()?;
+                    while s.element(&mut list)? {
+                        let item = read_item(&ctx, s, subset, items.len(), &mut scratch)?;
+                        items.push(item);
+                    }
+                }
+            }
+            _ => s.skip()?,
+        }
+    }
+    s.end()?;
+    let categories = match &categories {
         None => Categories::default(),
         Some(c) => Categories::from_json(c).map_err(|e| ctx.bad(e.to_string()))?,
     };
-    let media_type = match doc.media_type {
+    let media_type = match media_type {
         None => MediaType::Image,
         Some(m) => u32::try_from(m)
             .ok()
             .and_then(MediaType::from_code)
             .ok_or_else(|| ctx.bad("media_type is not a known code"))?,
     };
-    let items = doc
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .map(|(i, it)| read_item(&ctx, it, subset, i))
-        .collect::<Result<_>>()?;
-    Ok((doc.infos.unwrap_or_default(), categories, media_type, items))
+    Ok((infos.unwrap_or_default(), categories, media_type, items))
 }
 
 /// Reads a Datumaro JSON dataset folder.
