@@ -115,9 +115,10 @@ impl<'a> Scanner<'a> {
         Ok(Members { first: true })
     }
 
-    /// The next key of the object `m`, `None` after its `}`.
+    /// The next key of the object `m` (its bytes, escapes decoded), `None`
+    /// after its `}`.
     #[inline]
-    pub(crate) fn key(&mut self, m: &mut Members) -> Result<Option<Cow<'a, str>>> {
+    pub(crate) fn key(&mut self, m: &mut Members) -> Result<Option<Cow<'a, [u8]>>> {
         let next = self.peek();
         if m.first {
             m.first = false;
@@ -138,7 +139,29 @@ impl<'a> Scanner<'a> {
         if self.peek() != Some(b'"') {
             return Err(self.expected("a key (string)"));
         }
-        let k = self.string()?;
+        // Keys are only compared with known ASCII names: their bytes are
+        // enough, and a key that is not UTF-8 matches none of them (it is
+        // checked when skipped, as part of the object).
+        let start = self.pos + 1;
+        let mut i = start;
+        let k = loop {
+            match self.bytes.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    break Cow::Borrowed(self.bytes.get(start..i).unwrap_or_default());
+                }
+                // Escapes, control characters and non-ASCII bytes: the
+                // string reader decodes and checks them.
+                Some(b'\\' | 0..=0x1f | 0x80..) => {
+                    break match self.string()? {
+                        Cow::Borrowed(k) => Cow::Borrowed(k.as_bytes()),
+                        Cow::Owned(k) => Cow::Owned(k.into_bytes()),
+                    };
+                }
+                Some(_) => i += 1,
+                None => return Err(self.error_at(i, "EOF while parsing a string")),
+            }
+        };
         self.eat(b':', "`:`")?;
         Ok(Some(k))
     }
@@ -175,6 +198,43 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Reads the elements of the array `m` while they are numbers,
+    /// converting each with `conv` (`what` names the type for errors) onto
+    /// `out`. Returns `true` at the end of the array, `false` before an
+    /// element that is not a number (its separator already consumed).
+    #[inline]
+    pub(crate) fn numbers<T>(
+        &mut self,
+        m: &mut Members,
+        out: &mut Vec<T>,
+        what: &str,
+        conv: impl Fn(&Number<'a>) -> Option<T>,
+    ) -> Result<bool> {
+        loop {
+            if !self.element(m)? {
+                return Ok(true);
+            }
+            if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+                return Ok(false);
+            }
+            let start = self.pos;
+            let n = match self.short_number() {
+                Some(n) => n,
+                None => self.number()?,
+            };
+            match conv(&n) {
+                Some(v) => out.push(v),
+                None => return Err(self.not_a(start, &n, what)),
+            }
+        }
+    }
+
+    #[cold]
+    fn not_a(&self, start: usize, n: &Number<'_>, what: &str) -> Error {
+        let text = String::from_utf8_lossy(n.text);
+        self.error_at(start, format!("{text} is not {what}"))
+    }
+
     /// A string, borrowed when it holds no escape.
     pub(crate) fn string(&mut self) -> Result<Cow<'a, str>> {
         if self.peek() != Some(b'"') {
@@ -203,8 +263,49 @@ impl<'a> Scanner<'a> {
         Ok(Cow::Borrowed(s))
     }
 
+    /// The common number, inlined where numbers are read in bulk:
+    /// `-?[1-9][0-9]*(\.[0-9]+)?` with at most 19 digits. `None` (nothing
+    /// consumed) for anything else, which [`Scanner::number`] reads.
+    #[inline(always)]
+    fn short_number(&mut self) -> Option<Number<'a>> {
+        let b = self.bytes;
+        let start = self.pos;
+        let mut i = start;
+        let neg = b.get(i) == Some(&b'-');
+        if neg {
+            i += 1;
+        }
+        let (mut mant, mut n) = (0u64, 0u32);
+        if !matches!(b.get(i), Some(b'1'..=b'9')) {
+            return None;
+        }
+        i = digit_run(b, i, &mut mant, &mut n);
+        let mut exp10 = 0i32;
+        let mut integer = true;
+        if b.get(i) == Some(&b'.') {
+            integer = false;
+            let first = i + 1;
+            i = digit_run(b, first, &mut mant, &mut n);
+            if i == first {
+                return None;
+            }
+            exp10 = -((i - first) as i32);
+        }
+        if let Some(b'0'..=b'9' | b'e' | b'E') = b.get(i) {
+            return None;
+        }
+        self.pos = i;
+        Some(Number {
+            text: b.get(start..i).unwrap_or_default(),
+            neg,
+            mant,
+            exp10,
+            truncated: false,
+            integer,
+        })
+    }
+
     /// A number, split into its decimal parts (strict JSON grammar).
-    #[inline]
     pub(crate) fn number(&mut self) -> Result<Number<'a>> {
         self.skip_ws();
         let start = self.pos;
@@ -351,11 +452,11 @@ impl<'a> Scanner<'a> {
         if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
             return Err(self.expected(what));
         }
-        let n = self.number()?;
-        f(&n).ok_or_else(|| {
-            let text = String::from_utf8_lossy(n.text);
-            self.error_at(start, format!("{text} is not {what}"))
-        })
+        let n = match self.short_number() {
+            Some(n) => n,
+            None => self.number()?,
+        };
+        f(&n).ok_or_else(|| self.not_a(start, &n, what))
     }
 
     /// An integer that fits an i64.
@@ -374,18 +475,6 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub(crate) fn f64(&mut self) -> Result<f64> {
         self.typed("a finite f64", Number::f64)
-    }
-
-    /// A number as the nearest f64, narrowed to f32.
-    #[inline]
-    pub(crate) fn f32_of_f64(&mut self) -> Result<f32> {
-        self.typed("a finite f64", Number::f32_of_f64)
-    }
-
-    /// A COCO coordinate (`round(x, 2)` as f32).
-    #[inline]
-    pub(crate) fn coco_coord(&mut self) -> Result<f32> {
-        self.typed("a finite f64", Number::coco_coord)
     }
 
     /// `null` as `None`, else what `f` reads.
@@ -459,32 +548,53 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// 10^k for k ≤ 8.
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
 /// Appends the digits from `i` on to `mant` while at most 19 digits are
-/// taken in all (`n` counts them), eight at a time where possible; returns
-/// where the digits it took end.
-#[inline]
+/// taken in all (`n` counts them), up to eight at a time; returns where
+/// the digits it took end (at a digit if it stopped at 19).
+#[inline(always)]
 fn digit_run(b: &[u8], mut i: usize, mant: &mut u64, n: &mut u32) -> usize {
-    while *n <= 11 {
+    loop {
         let Some(chunk) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) else {
             break;
         };
         let v = u64::from_le_bytes(chunk);
-        // All eight bytes are ASCII digits (fast_float's test).
-        if (v & 0xF0F0_F0F0_F0F0_F0F0)
-            | ((v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)
-            != 0x3333_3333_3333_3333
-        {
-            break;
+        // x holds each digit's value in its byte; a byte is a digit when
+        // x < 10, i.e. neither x nor x + 0x76 has its high bit set (a
+        // carry out of a non-digit byte only disturbs the bytes after it).
+        let x = v ^ 0x3030_3030_3030_3030;
+        let bad = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
+        // Digits before the first non-digit, at most up to 19 in all.
+        let k = (bad.trailing_zeros() / 8).min(19 - *n);
+        if k == 0 {
+            return i;
         }
-        // Eight digits to their value in three multiplications.
-        let mut d = v.wrapping_sub(0x3030_3030_3030_3030);
+        // The k digits, moved to the top of the word (the bytes below
+        // become leading zeros), to their value in three multiplications.
+        let mut d = x << (8 * (8 - k));
         d = d.wrapping_mul(10).wrapping_add(d >> 8) & 0x00FF_00FF_00FF_00FF;
         d = d.wrapping_mul(100).wrapping_add(d >> 16) & 0x0000_FFFF_0000_FFFF;
         d = d.wrapping_mul(10_000).wrapping_add(d >> 32) & 0xFFFF_FFFF;
-        *mant = *mant * 100_000_000 + d;
-        *n += 8;
-        i += 8;
+        *mant = *mant * POW10_U64.get(k as usize).copied().unwrap_or(1) + d;
+        *n += k;
+        i += k as usize;
+        if k < 8 {
+            return i;
+        }
     }
+    // The last bytes of the document.
     while *n < 19 {
         let Some(&c @ b'0'..=b'9') = b.get(i) else {
             break;

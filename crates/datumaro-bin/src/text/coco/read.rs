@@ -9,7 +9,7 @@ use crate::model::{
     Annotation, AnnotationKind, Attributes, Dataset, Image, Item, Label, LabelCategories, Media,
     MediaType, Rle, Subset,
 };
-use crate::text::number::round2;
+use crate::text::number::{Number, round2};
 use crate::text::scan::{Scanner, Seen};
 use crate::{Error, Result};
 
@@ -247,21 +247,20 @@ fn parse_task(doc: &Doc<'_>, bytes: &[u8], task: &str) -> Result<TaskFile> {
     let mut seen = Seen::default();
     let mut m = s.object()?;
     while let Some(k) = s.key(&mut m)? {
-        let key = k.as_ref();
-        match key {
-            "categories" => {
-                seen.mark(s, 0, key)?;
+        match k.as_ref() {
+            b"categories" => {
+                seen.mark(s, 0, "categories")?;
                 file.categories = s.value()?;
             }
-            "images" => {
-                seen.mark(s, 1, key)?;
+            b"images" => {
+                seen.mark(s, 1, "images")?;
                 let mut list = s.array()?;
                 while s.element(&mut list)? {
                     file.images.push(image(s)?);
                 }
             }
-            "annotations" => {
-                seen.mark(s, 2, key)?;
+            b"annotations" => {
+                seen.mark(s, 2, "annotations")?;
                 let mut list = s.array()?;
                 let mut index = 0;
                 while s.element(&mut list)? {
@@ -281,22 +280,21 @@ fn image(s: &mut Scanner<'_>) -> Result<CocoImage> {
     let mut seen = Seen::default();
     let mut m = s.object()?;
     while let Some(k) = s.key(&mut m)? {
-        let key = k.as_ref();
-        match key {
-            "id" => {
-                seen.mark(s, 0, key)?;
+        match k.as_ref() {
+            b"id" => {
+                seen.mark(s, 0, "id")?;
                 id = Some(s.u64()?);
             }
-            "file_name" => {
-                seen.mark(s, 1, key)?;
+            b"file_name" => {
+                seen.mark(s, 1, "file_name")?;
                 file_name = Some(s.string()?.into_owned());
             }
-            "width" => {
-                seen.mark(s, 2, key)?;
+            b"width" => {
+                seen.mark(s, 2, "width")?;
                 width = s.option(Scanner::f64)?;
             }
-            "height" => {
-                seen.mark(s, 3, key)?;
+            b"height" => {
+                seen.mark(s, 3, "height")?;
                 height = s.option(Scanner::f64)?;
             }
             _ => s.skip()?,
@@ -309,6 +307,9 @@ fn image(s: &mut Scanner<'_>) -> Result<CocoImage> {
         height,
     })
 }
+
+/// The type of COCO's numbers in errors.
+const WHAT: &str = "a finite f64";
 
 /// Reads one COCO annotation and appends what it yields for `task`.
 fn annotation(
@@ -330,29 +331,28 @@ fn annotation(
     let mut seen = Seen::default();
     let mut m = s.object()?;
     while let Some(k) = s.key(&mut m)? {
-        let key = k.as_ref();
-        match key {
-            "id" => {
-                seen.mark(s, 0, key)?;
+        match k.as_ref() {
+            b"id" => {
+                seen.mark(s, 0, "id")?;
                 id = s.option(Scanner::i64)?;
             }
-            "image_id" => {
-                seen.mark(s, 1, key)?;
+            b"image_id" => {
+                seen.mark(s, 1, "image_id")?;
                 image_id = Some(s.u64()?);
             }
-            "category_id" => {
-                seen.mark(s, 2, key)?;
+            b"category_id" => {
+                seen.mark(s, 2, "category_id")?;
                 category_id = s.option(Scanner::u64)?;
             }
-            "segmentation" => {
-                seen.mark(s, 3, key)?;
+            b"segmentation" => {
+                seen.mark(s, 3, "segmentation")?;
                 if s.peek() == Some(b'[') {
                     polygons = true;
                     let mut parts = s.array()?;
                     while s.element(&mut parts)? {
                         let mut pts = s.array()?;
-                        while s.element(&mut pts)? {
-                            scratch.coords.push(s.coco_coord()?);
+                        if !s.numbers(&mut pts, &mut scratch.coords, WHAT, Number::coco_coord)? {
+                            return Err(s.error(format!("expected {WHAT}")));
                         }
                         scratch.ends.push(scratch.coords.len());
                     }
@@ -360,8 +360,8 @@ fn annotation(
                     rle = s.value()?;
                 }
             }
-            "bbox" => {
-                seen.mark(s, 4, key)?;
+            b"bbox" => {
+                seen.mark(s, 4, "bbox")?;
                 bbox = s.option(|s| {
                     let (mut v, mut n) = ([0f64; 4], 0usize);
                     let mut m = s.array()?;
@@ -375,20 +375,20 @@ fn annotation(
                     Ok((v, n))
                 })?;
             }
-            "iscrowd" => {
-                seen.mark(s, 5, key)?;
+            b"iscrowd" => {
+                seen.mark(s, 5, "iscrowd")?;
                 iscrowd = s.option(Scanner::u64)?;
             }
-            "score" => {
-                seen.mark(s, 6, key)?;
+            b"score" => {
+                seen.mark(s, 6, "score")?;
                 score = s.value::<Option<Value>>()?;
             }
-            "attributes" => {
-                seen.mark(s, 7, key)?;
+            b"attributes" => {
+                seen.mark(s, 7, "attributes")?;
                 attributes = s.value::<Option<Attributes>>()?;
             }
-            "caption" => {
-                seen.mark(s, 8, key)?;
+            b"caption" => {
+                seen.mark(s, 8, "caption")?;
                 caption = s.value::<Option<String>>()?;
             }
             _ => s.skip()?,

@@ -11,6 +11,7 @@ use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
     Rle, Subset, Visibility,
 };
+use crate::text::number::Number;
 use crate::text::scan::{Scanner, Seen};
 use crate::{Error, Result};
 
@@ -146,20 +147,28 @@ struct JsonAnnotation<'a> {
     scale: Option<Vec<f64>>,
 }
 
-/// `{"is_crowd": false}` / `true` as orjson writes them: read without
-/// serde_json's general path.
-fn attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
-    for (text, v) in [
-        (&b"{\"is_crowd\":false}"[..], false),
-        (&b"{\"is_crowd\":true}"[..], true),
-    ] {
+/// `{"is_crowd": false}` / `true` as orjson writes them: cloned from a
+/// ready map (no parsing, no hashing of the key).
+fn attributes(s: &mut Scanner<'_>, usual: &[(&[u8], Attributes); 2]) -> Result<Option<Attributes>> {
+    for (text, map) in usual {
         if s.literal(text) {
-            let mut m = Attributes::with_capacity(1);
-            m.insert("is_crowd".to_owned(), Value::Bool(v));
-            return Ok(Some(m));
+            return Ok(Some(map.clone()));
         }
     }
     s.value()
+}
+
+/// The usual annotation attributes: their text, and the map.
+fn usual_attributes() -> [(&'static [u8], Attributes); 2] {
+    [
+        (&b"{\"is_crowd\":false}"[..], false),
+        (&b"{\"is_crowd\":true}"[..], true),
+    ]
+    .map(|(text, v)| {
+        let mut m = Attributes::with_capacity(1);
+        m.insert("is_crowd".to_owned(), Value::Bool(v));
+        (text, m)
+    })
 }
 
 /// A list of numbers, flattening one level of nested lists (cuboid_2d
@@ -168,16 +177,14 @@ fn attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
 /// `scratch` is reused between lists, so the result is allocated once at
 /// its size.
 fn flat_numbers(s: &mut Scanner<'_>, scratch: &mut Vec<f32>) -> Result<Vec<f32>> {
+    const WHAT: &str = "a finite f64";
     scratch.clear();
     let mut m = s.array()?;
-    while s.element(&mut m)? {
-        if s.peek() == Some(b'[') {
-            let mut inner = s.array()?;
-            while s.element(&mut inner)? {
-                scratch.push(s.f32_of_f64()?);
-            }
-        } else {
-            scratch.push(s.f32_of_f64()?);
+    while !s.numbers(&mut m, scratch, WHAT, Number::f32_of_f64)? {
+        // A nested list of numbers (cuboid_2d's points).
+        let mut inner = s.array()?;
+        if !s.numbers(&mut inner, scratch, WHAT, Number::f32_of_f64)? {
+            return Err(s.error(format!("expected {WHAT}")));
         }
     }
     Ok(scratch.as_slice().to_vec())
@@ -199,72 +206,71 @@ fn bbox(s: &mut Scanner<'_>) -> Result<([f64; 4], usize)> {
 
 fn read_json_annotation<'a>(
     s: &mut Scanner<'a>,
-    scratch: &mut Vec<f32>,
+    scratch: &mut Scratch,
 ) -> Result<JsonAnnotation<'a>> {
     let mut a = JsonAnnotation::default();
     let mut seen = Seen::default();
     let mut m = s.object()?;
     while let Some(k) = s.key(&mut m)? {
-        let key = k.as_ref();
-        match key {
-            "id" => {
-                seen.mark(s, 0, key)?;
+        match k.as_ref() {
+            b"id" => {
+                seen.mark(s, 0, "id")?;
                 a.id = s.option(Scanner::i64)?;
             }
-            "type" => {
-                seen.mark(s, 1, key)?;
+            b"type" => {
+                seen.mark(s, 1, "type")?;
                 a.kind = Some(s.string()?);
             }
-            "attributes" => {
-                seen.mark(s, 2, key)?;
-                a.attributes = attributes(s)?;
+            b"attributes" => {
+                seen.mark(s, 2, "attributes")?;
+                a.attributes = attributes(s, &scratch.usual)?;
             }
-            "group" => {
-                seen.mark(s, 3, key)?;
+            b"group" => {
+                seen.mark(s, 3, "group")?;
                 a.group = s.option(Scanner::i64)?;
             }
-            "object_id" => {
-                seen.mark(s, 4, key)?;
+            b"object_id" => {
+                seen.mark(s, 4, "object_id")?;
                 a.object_id = s.option(Scanner::i64)?;
             }
-            "label_id" => {
-                seen.mark(s, 5, key)?;
+            b"label_id" => {
+                seen.mark(s, 5, "label_id")?;
                 a.label_id = s.option(Scanner::i64)?;
             }
-            "z_order" => {
-                seen.mark(s, 6, key)?;
+            b"z_order" => {
+                seen.mark(s, 6, "z_order")?;
                 a.z_order = s.option(Scanner::i64)?;
             }
-            "points" => {
-                seen.mark(s, 7, key)?;
-                a.points = s.option(|s| flat_numbers(s, scratch))?;
+            b"points" => {
+                seen.mark(s, 7, "points")?;
+                a.points = s.option(|s| flat_numbers(s, &mut scratch.points))?;
             }
-            "visibility" => {
-                seen.mark(s, 8, key)?;
+            b"visibility" => {
+                seen.mark(s, 8, "visibility")?;
                 a.visibility = s.value()?;
             }
-            "bbox" => {
-                seen.mark(s, 9, key)?;
+            b"bbox" => {
+                seen.mark(s, 9, "bbox")?;
                 a.bbox = s.option(bbox)?;
             }
-            "rle" => {
-                seen.mark(s, 10, key)?;
+            b"rle" => {
+                seen.mark(s, 10, "rle")?;
                 a.rle = s.value()?;
             }
-            "caption" => {
-                seen.mark(s, 11, key)?;
+            b"caption" => {
+                seen.mark(s, 11, "caption")?;
                 a.caption = s.value()?;
             }
-            "position" => {
-                seen.mark(s, 12, key)?;
+            b"position" => {
+                seen.mark(s, 12, "position")?;
                 a.position = s.value()?;
             }
-            "rotation" => {
-                seen.mark(s, 13, key)?;
+            b"rotation" => {
+                seen.mark(s, 13, "rotation")?;
                 a.rotation = s.value()?;
             }
-            "scale" => {
-                seen.mark(s, 14, key)?;
+            b"scale" => {
+                seen.mark(s, 14, "scale")?;
                 a.scale = s.value()?;
             }
             _ => s.skip()?,
@@ -446,19 +452,18 @@ fn read_item(
     scratch.annotations.clear();
     let mut m = s.object()?;
     while let Some(k) = s.key(&mut m)? {
-        let key = k.as_ref();
-        match key {
-            "id" => {
-                seen.mark(s, 0, key)?;
+        match k.as_ref() {
+            b"id" => {
+                seen.mark(s, 0, "id")?;
                 j.id = Some(s.string()?.into_owned());
             }
-            "annotations" => {
-                seen.mark(s, 1, key)?;
+            b"annotations" => {
+                seen.mark(s, 1, "annotations")?;
                 if !s.null() {
                     let mut list = s.array()?;
                     let mut k = 0usize;
                     while s.element(&mut list)? {
-                        let a = read_json_annotation(s, &mut scratch.points)?;
+                        let a = read_json_annotation(s, scratch)?;
                         if let Some(a) =
                             read_annotation(ctx, a, &|| format!("{}.annotations[{k}]", at()))?
                         {
@@ -468,32 +473,32 @@ fn read_item(
                     }
                 }
             }
-            "attr" => {
-                seen.mark(s, 2, key)?;
+            b"attr" => {
+                seen.mark(s, 2, "attr")?;
                 j.attr = s.value()?;
             }
-            "image" => {
-                seen.mark(s, 3, key)?;
+            b"image" => {
+                seen.mark(s, 3, "image")?;
                 j.image = s.value()?;
             }
-            "point_cloud" => {
-                seen.mark(s, 4, key)?;
+            b"point_cloud" => {
+                seen.mark(s, 4, "point_cloud")?;
                 j.point_cloud = s.value()?;
             }
-            "related_images" => {
-                seen.mark(s, 5, key)?;
+            b"related_images" => {
+                seen.mark(s, 5, "related_images")?;
                 j.related_images = s.value()?;
             }
-            "video_frame" => {
-                seen.mark(s, 6, key)?;
+            b"video_frame" => {
+                seen.mark(s, 6, "video_frame")?;
                 j.video_frame = s.value()?;
             }
-            "video" => {
-                seen.mark(s, 7, key)?;
+            b"video" => {
+                seen.mark(s, 7, "video")?;
                 j.video = s.value()?;
             }
-            "media" => {
-                seen.mark(s, 8, key)?;
+            b"media" => {
+                seen.mark(s, 8, "media")?;
                 j.media = s.value()?;
             }
             _ => s.skip()?,
@@ -550,10 +555,11 @@ fn read_item(
 }
 
 /// Buffers reused from item to item.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Scratch {
     annotations: Vec<Annotation>,
     points: Vec<f32>,
+    usual: [(&'static [u8], Attributes); 2],
 }
 
 /// Parses one subset document.
@@ -569,24 +575,27 @@ pub fn parse_datumaro_json(
     let mut seen = Seen::default();
     let mut m = s.object()?;
     while let Some(k) = s.key(&mut m)? {
-        let key = k.as_ref();
-        match key {
-            "media_type" => {
-                seen.mark(s, 0, key)?;
+        match k.as_ref() {
+            b"media_type" => {
+                seen.mark(s, 0, "media_type")?;
                 media_type = s.option(Scanner::u64)?;
             }
-            "infos" => {
-                seen.mark(s, 1, key)?;
+            b"infos" => {
+                seen.mark(s, 1, "infos")?;
                 infos = s.value::<Option<Attributes>>()?;
             }
-            "categories" => {
-                seen.mark(s, 2, key)?;
+            b"categories" => {
+                seen.mark(s, 2, "categories")?;
                 categories = s.value::<Option<Attributes>>()?;
             }
-            "items" => {
-                seen.mark(s, 3, key)?;
+            b"items" => {
+                seen.mark(s, 3, "items")?;
                 if !s.null() {
-                    let mut scratch = Scratch::default();
+                    let mut scratch = Scratch {
+                        annotations: Vec::new(),
+                        points: Vec::new(),
+                        usual: usual_attributes(),
+                    };
                     let mut list = s.array()?;
                     while s.element(&mut list)? {
                         let item = read_item(&ctx, s, subset, items.len(), &mut scratch)?;
