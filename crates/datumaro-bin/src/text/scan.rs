@@ -566,10 +566,7 @@ const POW10_U64: [u64; 9] = [
 /// the digits it took end (at a digit if it stopped at 19).
 #[inline(always)]
 fn digit_run(b: &[u8], mut i: usize, mant: &mut u64, n: &mut u32) -> usize {
-    loop {
-        let Some(chunk) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) else {
-            break;
-        };
+    while let Some(chunk) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
         let v = u64::from_le_bytes(chunk);
         // x holds each digit's value in its byte; a byte is a digit when
         // x < 10, i.e. neither x nor x + 0x76 has its high bit set (a
