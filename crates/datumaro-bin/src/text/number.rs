@@ -117,7 +117,7 @@ impl Number<'_> {
 
     /// `self.f64()? as f32`, the narrowing the model's `f32` coordinates
     /// take.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn f32_of_f64(&self) -> Option<f32> {
         if self.mant == 0 {
             return Some(self.signed(0.0));
@@ -133,13 +133,18 @@ impl Number<'_> {
     /// 2^28) lies within 16 steps, both round to the same f32. Only for
     /// f32 normals, whose grid is the f64 one with 29 bits less. A
     /// multiplication, where an exact f64 would need a division or more.
-    #[inline]
+    #[inline(always)]
     fn f32_approx(&self) -> Option<f32> {
         if self.truncated {
             return None;
         }
         let k = self.exp10.unsigned_abs() as usize;
-        let m = self.mant as f64;
+        // Below 2^63 (always, up to 18 digits) the signed conversion is
+        // one instruction.
+        let m = match i64::try_from(self.mant) {
+            Ok(m) => m as f64,
+            Err(_) => self.mant as f64,
+        };
         let y = if self.exp10 < 0 {
             m * *NEG_POW10.get(k)?
         } else {
@@ -153,7 +158,7 @@ impl Number<'_> {
     }
 
     /// datumaro's COCO coordinate: `round(x, 2)` of the f64, as f32.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn coco_coord(&self) -> Option<f32> {
         // A decimal with at most 2 fraction digits (and below 10^15 in
         // hundredths) parses to the f64 nearest k/100, which round(x, 2)

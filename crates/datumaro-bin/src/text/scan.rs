@@ -217,14 +217,22 @@ impl<'a> Scanner<'a> {
             if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
                 return Ok(false);
             }
-            let start = self.pos;
-            let n = match self.short_number() {
-                Some(n) => n,
-                None => self.number()?,
-            };
-            match conv(&n) {
-                Some(v) => out.push(v),
-                None => return Err(self.not_a(start, &n, what)),
+            // Numbers separated by a bare `,` (how compact JSON is
+            // written): no separator state, no whitespace to skip.
+            loop {
+                let start = self.pos;
+                let n = match self.short_number() {
+                    Some(n) => n,
+                    None => self.number()?,
+                };
+                match conv(&n) {
+                    Some(v) => out.push(v),
+                    None => return Err(self.not_a(start, &n, what)),
+                }
+                match self.bytes.get(self.pos..self.pos + 2) {
+                    Some([b',', b'-' | b'0'..=b'9']) => self.pos += 1,
+                    _ => break,
+                }
             }
         }
     }
