@@ -87,8 +87,9 @@ struct TaskFile {
 }
 
 /// Buffers reused from annotation to annotation.
-#[derive(Default)]
 struct Scratch {
+    /// `{"is_crowd": false}` and `{"is_crowd": true}`.
+    crowd: [Attributes; 2],
     /// The polygons' coordinates, one after another.
     coords: Vec<f32>,
     /// Where each polygon ends in `coords`.
@@ -243,7 +244,15 @@ fn resolve_labels(doc: &Doc<'_>, file: &mut TaskFile, cats: &HashMap<u64, i32>) 
 fn parse_task(doc: &Doc<'_>, bytes: &[u8], task: &str) -> Result<TaskFile> {
     let s = &mut Scanner::new(bytes, doc.file);
     let mut file = TaskFile::default();
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch {
+        crowd: [false, true].map(|v| {
+            let mut m = Attributes::with_capacity(1);
+            m.insert("is_crowd".to_owned(), Value::Bool(v));
+            m
+        }),
+        coords: Vec::new(),
+        ends: Vec::new(),
+    };
     let mut seen = Seen::default();
     let mut m = s.object()?;
     while let Some(k) = s.key(&mut m)? {
@@ -308,6 +317,38 @@ fn image(s: &mut Scanner<'_>) -> Result<CocoImage> {
     })
 }
 
+/// An RLE `segmentation` object: `counts` (a compressed string or run
+/// lengths) and `size`; other keys are ignored, a repeated key counts
+/// last (as serde's map reading did).
+fn rle_object(s: &mut Scanner<'_>) -> Result<RleSegmentation> {
+    let (mut counts, mut size) = (None, None);
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        match k.as_ref() {
+            b"counts" => {
+                counts = Some(if s.peek() == Some(b'[') {
+                    let mut runs = Vec::new();
+                    let mut list = s.array()?;
+                    if !s.numbers(&mut list, &mut runs, "a u64 integer", Number::u64)? {
+                        return Err(s.error("expected a u64 integer"));
+                    }
+                    Counts::Runs(runs)
+                } else if s.peek() == Some(b'"') {
+                    Counts::Compressed(s.string()?.into_owned())
+                } else {
+                    s.value()?
+                });
+            }
+            b"size" => size = Some(s.value::<Vec<u64>>()?),
+            _ => s.skip()?,
+        }
+    }
+    Ok(RleSegmentation {
+        counts: counts.ok_or_else(|| s.error("missing field `counts`"))?,
+        size: size.ok_or_else(|| s.error("missing field `size`"))?,
+    })
+}
+
 /// The type of COCO's numbers in errors.
 const WHAT: &str = "a finite f64";
 
@@ -356,6 +397,8 @@ fn annotation(
                         }
                         scratch.ends.push(scratch.coords.len());
                     }
+                } else if s.peek() == Some(b'{') {
+                    rle = Some(rle_object(s)?);
                 } else {
                     rle = s.value()?;
                 }
@@ -409,11 +452,22 @@ fn annotation(
             },
         });
     } else if task == "instances" {
-        let mut attributes = attributes.unwrap_or_default();
-        if let Some(s) = score {
-            attributes.insert("score".into(), s);
-        }
-        attributes.insert("is_crowd".into(), Value::Bool(iscrowd.unwrap_or(0) != 0));
+        let crowd = iscrowd.unwrap_or(0) != 0;
+        let mut attributes = match (attributes, score) {
+            // The usual `{"is_crowd": ...}`, cloned ready-made.
+            (None, None) => {
+                let [no, yes] = &scratch.crowd;
+                if crowd { yes.clone() } else { no.clone() }
+            }
+            (attributes, score) => {
+                let mut attributes = attributes.unwrap_or_default();
+                if let Some(s) = score {
+                    attributes.insert("score".into(), s);
+                }
+                attributes.insert("is_crowd".into(), Value::Bool(crowd));
+                attributes
+            }
+        };
         // The label is set once the categories are known.
         let mut kinds = Vec::new();
         if polygons {

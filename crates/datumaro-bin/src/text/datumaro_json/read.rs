@@ -100,6 +100,38 @@ struct JsonVideo {
     end_frame: Option<u64>,
 }
 
+/// An `image` object (what serde's derived reader of [`JsonImage`] reads,
+/// without its general path).
+fn image(s: &mut Scanner<'_>) -> Result<JsonImage> {
+    let (mut path, mut size) = (None, None);
+    let mut seen = Seen::default();
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        match k.as_ref() {
+            b"path" => {
+                seen.mark(s, 0, "path")?;
+                path = Some(s.string()?.into_owned());
+            }
+            b"size" => {
+                seen.mark(s, 1, "size")?;
+                size = s.option(|s| {
+                    let mut v = Vec::with_capacity(2);
+                    let mut list = s.array()?;
+                    if !s.numbers(&mut list, &mut v, "a u64 integer", Number::u64)? {
+                        return Err(s.error("expected a u64 integer"));
+                    }
+                    Ok(v)
+                })?;
+            }
+            _ => s.skip()?,
+        }
+    }
+    Ok(JsonImage {
+        path: path.ok_or_else(|| s.error("missing field `path`"))?,
+        size,
+    })
+}
+
 /// An item's fields as read, before they are checked.
 #[derive(Debug, Default)]
 struct JsonItem {
@@ -479,7 +511,7 @@ fn read_item(
             }
             b"image" => {
                 seen.mark(s, 3, "image")?;
-                j.image = s.value()?;
+                j.image = s.option(image)?;
             }
             b"point_cloud" => {
                 seen.mark(s, 4, "point_cloud")?;
