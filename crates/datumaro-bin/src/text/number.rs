@@ -226,6 +226,26 @@ mod tests {
         s.number().expect("a number")
     }
 
+    /// The number as the bulk reader (`Scanner::numbers`, with its short
+    /// path) reads it inside a list.
+    fn bulk(text: &str, conv: fn(&Number<'_>) -> Option<f32>) -> Option<f32> {
+        let doc = format!("[{text},{text}]");
+        let mut s = crate::text::scan::Scanner::new(doc.as_bytes(), std::path::Path::new("t"));
+        let mut out = Vec::new();
+        let mut m = s.array().expect("a list");
+        match s.numbers(&mut m, &mut out, "a number", conv) {
+            Ok(true) => {
+                assert_eq!(out.len(), 2, "{text}");
+                assert_eq!(
+                    out.first().map(|v| v.to_bits()),
+                    out.get(1).map(|v| v.to_bits())
+                );
+                out.first().copied()
+            }
+            _ => None,
+        }
+    }
+
     #[test]
     fn round2_matches_the_general_function() {
         let mut st = 7;
@@ -241,7 +261,7 @@ mod tests {
         ] {
             check(x);
         }
-        for _ in 0..200_000 {
+        for _ in 0..60_000 {
             let r = rng(&mut st);
             // Ties (odd multiples of 1/200 that are exact), short decimals,
             // their sums and arbitrary doubles of all magnitudes.
@@ -279,8 +299,18 @@ mod tests {
             "1.401298464324817e-45".into(),
             "12345678901234567890123".into(),
             "0.1234567890123456789012".into(),
+            "0.5".into(),
+            "-0.25".into(),
+            "0.000000000000000000001".into(),
+            "1234567890123456789".into(),
+            "12345678901234567891".into(),
+            "1.234567890123456789".into(),
+            "12.34567890123456789".into(),
+            "99999999.99999999999".into(),
+            "12345678.12345678".into(),
+            "7".into(),
         ];
-        for _ in 0..100_000 {
+        for _ in 0..30_000 {
             // f32 values widened and printed shortest (Datumaro JSON's).
             let f = f32::from_bits(rng(&mut st) as u32);
             if f.is_finite() {
@@ -305,11 +335,14 @@ mod tests {
                 want.map(|v| (v as f32).to_bits()),
                 "{t}"
             );
+            let coord = want.map(|v| (crate::binary::record::round2(v) as f32).to_bits());
+            assert_eq!(n.coco_coord().map(f32::to_bits), coord, "{t}");
             assert_eq!(
-                n.coco_coord().map(f32::to_bits),
-                want.map(|v| (crate::binary::record::round2(v) as f32).to_bits()),
+                bulk(t, |n| n.f32_of_f64()).map(f32::to_bits),
+                want.map(|v| (v as f32).to_bits()),
                 "{t}"
             );
+            assert_eq!(bulk(t, |n| n.coco_coord()).map(f32::to_bits), coord, "{t}");
         }
     }
 

@@ -272,34 +272,63 @@ impl<'a> Scanner<'a> {
     }
 
     /// The common number, inlined where numbers are read in bulk:
-    /// `-?[1-9][0-9]*(\.[0-9]+)?` with at most 19 digits. `None` (nothing
-    /// consumed) for anything else, which [`Scanner::number`] reads.
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?` with at most 19 digits. `None`
+    /// (nothing consumed) for anything else, which [`Scanner::number`]
+    /// reads. Digits one by one (coordinates have a few before the point),
+    /// eight at once when eight follow the point.
     #[inline(always)]
     fn short_number(&mut self) -> Option<Number<'a>> {
         let b = self.bytes;
         let start = self.pos;
-        let mut i = start;
-        let neg = b.get(i) == Some(&b'-');
-        if neg {
-            i += 1;
+        let neg = b.get(start) == Some(&b'-');
+        let mut i = start + usize::from(neg);
+        let first = i;
+        // Wrapping arithmetic: with more than 19 digits the value is
+        // dropped (checked below).
+        let mut mant = 0u64;
+        match b.get(i) {
+            Some(b'0') => {
+                i += 1;
+            }
+            Some(b'1'..=b'9') => {
+                while let Some(&c) = b.get(i) {
+                    let d = c.wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    mant = mant.wrapping_mul(10).wrapping_add(u64::from(d));
+                    i += 1;
+                }
+            }
+            _ => return None,
         }
-        let (mut mant, mut n) = (0u64, 0u32);
-        if !matches!(b.get(i), Some(b'1'..=b'9')) {
-            return None;
-        }
-        i = digit_run(b, i, &mut mant, &mut n);
+        let mut digits = i - first;
         let mut exp10 = 0i32;
-        let mut integer = true;
-        if b.get(i) == Some(&b'.') {
-            integer = false;
-            let first = i + 1;
-            i = digit_run(b, first, &mut mant, &mut n);
-            if i == first {
+        let integer = b.get(i) != Some(&b'.');
+        if !integer {
+            i += 1;
+            let fraction = i;
+            if let Some(x) = eight_digits(b, i) {
+                mant = mant.wrapping_mul(100_000_000).wrapping_add(x);
+                i += 8;
+            }
+            while let Some(&c) = b.get(i) {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                mant = mant.wrapping_mul(10).wrapping_add(u64::from(d));
+                i += 1;
+            }
+            if i == fraction {
                 return None;
             }
-            exp10 = -((i - first) as i32);
+            digits += i - fraction;
+            exp10 = -((i - fraction) as i32);
         }
-        if let Some(b'0'..=b'9' | b'e' | b'E') = b.get(i) {
+        // A leading zero followed by digits is not JSON; an exponent goes
+        // to the general reader.
+        if digits > 19 || matches!(b.get(i), Some(b'0'..=b'9' | b'e' | b'E')) {
             return None;
         }
         self.pos = i;
@@ -609,6 +638,23 @@ fn digit_run(b: &[u8], mut i: usize, mant: &mut u64, n: &mut u32) -> usize {
         i += 1;
     }
     i
+}
+
+/// The value of the eight bytes at `i` when they are all ASCII digits.
+#[inline(always)]
+fn eight_digits(b: &[u8], i: usize) -> Option<u64> {
+    let chunk = <[u8; 8]>::try_from(b.get(i..i + 8)?).ok()?;
+    // x holds each digit's value in its byte; a byte is a digit when
+    // x < 10, i.e. neither x nor x + 0x76 has its high bit set.
+    let x = u64::from_le_bytes(chunk) ^ 0x3030_3030_3030_3030;
+    if (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    let mut d = x;
+    d = d.wrapping_mul(10).wrapping_add(d >> 8) & 0x00FF_00FF_00FF_00FF;
+    d = d.wrapping_mul(100).wrapping_add(d >> 16) & 0x0000_FFFF_0000_FFFF;
+    d = d.wrapping_mul(10_000).wrapping_add(d >> 32) & 0xFFFF_FFFF;
+    Some(d)
 }
 
 /// The state of an object or array being read: whether the next member is
