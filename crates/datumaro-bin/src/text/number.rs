@@ -51,6 +51,16 @@ pub(crate) struct Number<'a> {
 }
 
 impl Number<'_> {
+    /// Zero (a placeholder).
+    pub(crate) const ZERO: Number<'static> = Number {
+        text: b"0",
+        neg: false,
+        mant: 0,
+        exp10: 0,
+        truncated: false,
+        integer: true,
+    };
+
     /// Parses the text with the standard library (exact).
     fn parse<T: std::str::FromStr>(&self) -> Option<T> {
         std::str::from_utf8(self.text).ok()?.parse().ok()
@@ -125,16 +135,12 @@ impl Number<'_> {
         self.f32_approx().or_else(|| self.f64().map(|v| v as f32))
     }
 
-    /// `(the correctly rounded f64) as f32` from an approximation, when the
-    /// approximation decides it: y = mant × 10^e with three roundings (the
-    /// mantissa, the power of ten, the product) is within 3.5 ulp of the
-    /// correctly rounded f64, so within 4 steps of its bits (8 across a
-    /// binade edge). If no f32 rounding boundary (low 29 mantissa bits =
-    /// 2^28) lies within 16 steps, both round to the same f32. Only for
-    /// f32 normals, whose grid is the f64 one with 29 bits less. A
-    /// multiplication, where an exact f64 would need a division or more.
+    /// An approximation of the magnitude within 3.5 ulp of the correctly
+    /// rounded f64: mant × 10^e with three roundings (the mantissa, the
+    /// power of ten, the product). A multiplication, where an exact f64
+    /// would need a division or more.
     #[inline(always)]
-    fn f32_approx(&self) -> Option<f32> {
+    fn approx(&self) -> Option<f64> {
         if self.truncated {
             return None;
         }
@@ -145,16 +151,41 @@ impl Number<'_> {
             Ok(m) => m as f64,
             Err(_) => self.mant as f64,
         };
-        let y = if self.exp10 < 0 {
+        Some(if self.exp10 < 0 {
             m * *NEG_POW10.get(k)?
         } else {
             m * *POW10.get(k)?
-        };
-        if !(f64::from(f32::MIN_POSITIVE) * 2.0..=3.0e38).contains(&y) {
-            return None;
+        })
+    }
+
+    /// `(the correctly rounded f64) as f32` from [`Number::approx`], when
+    /// it decides it: within 3.5 ulp of the correctly rounded f64 means
+    /// within 4 steps of its bits (8 across a binade edge); if no f32
+    /// rounding boundary lies within 16 steps, both round to the same
+    /// f32 ([`decides_f32`]).
+    #[inline(always)]
+    fn f32_approx(&self) -> Option<f32> {
+        let y = self.approx()?;
+        decides_f32(y, 16).then(|| self.signed(y as f32))
+    }
+
+    /// `(a.f64()? + b.f64()?) as f32`, what a box's far corner is
+    /// (`x + w`). For non-negative a and b the sum of the approximations
+    /// is within 9 ulp of the sum of the correctly rounded values (each
+    /// is within 4 ulp of a value no larger than the sum), so it decides
+    /// the f32 unless a rounding boundary lies within 64 steps.
+    #[inline]
+    pub(crate) fn sum_f32(a: &Number<'_>, b: &Number<'_>) -> Option<f32> {
+        if !a.neg
+            && !b.neg
+            && let (Some(x), Some(w)) = (a.approx(), b.approx())
+        {
+            let s = x + w;
+            if decides_f32(s, 64) {
+                return Some(s as f32);
+            }
         }
-        let low = y.to_bits() & ((1 << 29) - 1);
-        (low.abs_diff(1 << 28) > 16).then(|| self.signed(y as f32))
+        Some((a.f64()? + b.f64()?) as f32)
     }
 
     /// datumaro's COCO coordinate: `round(x, 2)` of the f64, as f32.
@@ -168,6 +199,17 @@ impl Number<'_> {
         }
         self.f64().map(|v| round2(v) as f32)
     }
+}
+
+/// Whether `y` (non-negative) is a normal f32 magnitude whose f64 bits
+/// are more than `margin` steps from an f32 rounding boundary (the low 29
+/// of the 52 mantissa bits at 2^28): then every f64 within `margin` steps
+/// rounds to the same f32 as `y`. The f32 normals' grid is the f64 one
+/// with 29 bits less.
+#[inline(always)]
+fn decides_f32(y: f64, margin: u64) -> bool {
+    let low = y.to_bits() & ((1 << 29) - 1);
+    (f64::from(f32::MIN_POSITIVE) * 2.0..=3.0e38).contains(&y) && low.abs_diff(1 << 28) > margin
 }
 
 /// Python's `round(x, 2)` (correctly rounded to 2 decimals, ties to even),
@@ -343,6 +385,28 @@ mod tests {
                 "{t}"
             );
             assert_eq!(bulk(t, |n| n.coco_coord()).map(f32::to_bits), coord, "{t}");
+        }
+    }
+
+    #[test]
+    fn box_corners_match_the_exact_sum() {
+        let mut st = 5;
+        for _ in 0..50_000 {
+            // Datumaro JSON's boxes: f32 corners widened, width = x2 - x1
+            // in f64, both printed shortest.
+            let x1 = f64::from((rng(&mut st) % 100_000) as f32 / 97.0);
+            let x2 = f64::from((rng(&mut st) % 100_000) as f32 / 89.0);
+            let (x, w) = (x1.min(x2), (x2 - x1).abs());
+            let d = f64::from_bits(rng(&mut st) >> 2);
+            for (a, b) in [(x, w), (w, x), (d, x), (x, -w), (d, d)] {
+                if !(a.is_finite() && b.is_finite()) {
+                    continue;
+                }
+                let (ta, tb) = (format!("{a}"), format!("{b}"));
+                let want = (ta.parse::<f64>().expect("a") + tb.parse::<f64>().expect("b")) as f32;
+                let got = Number::sum_f32(&num(&ta), &num(&tb));
+                assert_eq!(got.map(f32::to_bits), Some(want.to_bits()), "{ta} + {tb}");
+            }
         }
     }
 

@@ -514,6 +514,12 @@ impl<'a> Scanner<'a> {
         self.typed("a finite f64", Number::f64)
     }
 
+    /// A number whose f64 is finite, kept as its decimal parts.
+    #[inline]
+    pub(crate) fn finite_number(&mut self) -> Result<Number<'a>> {
+        self.typed("a finite f64", |n| n.f32_of_f64().map(|_| *n))
+    }
+
     /// `null` as `None`, else what `f` reads.
     #[inline]
     pub(crate) fn option<T>(

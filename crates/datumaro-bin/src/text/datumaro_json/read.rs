@@ -171,7 +171,7 @@ struct JsonAnnotation<'a> {
     points: Option<Vec<f32>>,
     visibility: Option<Vec<i64>>,
     /// The first four numbers and how many there were.
-    bbox: Option<([f64; 4], usize)>,
+    bbox: Option<([Number<'a>; 4], usize)>,
     rle: Option<JsonRle>,
     caption: Option<String>,
     position: Option<Vec<f64>>,
@@ -222,12 +222,14 @@ fn flat_numbers(s: &mut Scanner<'_>, scratch: &mut Vec<f32>) -> Result<Vec<f32>>
     Ok(scratch.as_slice().to_vec())
 }
 
-/// A list of f64; keeps the first four and counts them all.
-fn bbox(s: &mut Scanner<'_>) -> Result<([f64; 4], usize)> {
-    let (mut v, mut n) = ([0f64; 4], 0usize);
+/// A list of numbers (each a finite f64); keeps the first four and
+/// counts them all.
+fn bbox<'a>(s: &mut Scanner<'a>) -> Result<([Number<'a>; 4], usize)> {
+    let mut v = [Number::ZERO; 4];
+    let mut n = 0usize;
     let mut m = s.array()?;
     while s.element(&mut m)? {
-        let x = s.f64()?;
+        let x = s.finite_number()?;
         if let Some(slot) = v.get_mut(n) {
             *slot = x;
         }
@@ -413,10 +415,17 @@ fn read_annotation(
                 return Err(ctx.bad(format!("{}.bbox is not [x, y, w, h]", at())));
             }
             let [x, y, w, h] = b;
+            // Each number was checked finite as it was read.
+            let v = |n: Option<f32>| n.unwrap_or(f32::NAN);
             AnnotationKind::Bbox {
                 label,
                 z_order,
-                corners: [x as f32, y as f32, (x + w) as f32, (y + h) as f32],
+                corners: [
+                    v(x.f32_of_f64()),
+                    v(y.f32_of_f64()),
+                    v(Number::sum_f32(&x, &w)),
+                    v(Number::sum_f32(&y, &h)),
+                ],
             }
         }
         "ellipse" => AnnotationKind::Ellipse {
