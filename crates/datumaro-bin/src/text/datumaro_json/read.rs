@@ -170,8 +170,9 @@ struct JsonAnnotation<'a> {
     z_order: Option<i64>,
     points: Option<Vec<f32>>,
     visibility: Option<Vec<i64>>,
-    /// The first four numbers and how many there were.
-    bbox: Option<([Number<'a>; 4], usize)>,
+    /// The box's corners (when it held four numbers) and how many numbers
+    /// it held.
+    bbox: Option<([f32; 4], usize)>,
     rle: Option<JsonRle>,
     caption: Option<String>,
     position: Option<Vec<f64>>,
@@ -222,9 +223,10 @@ fn flat_numbers(s: &mut Scanner<'_>, scratch: &mut Vec<f32>) -> Result<Vec<f32>>
     Ok(scratch.as_slice().to_vec())
 }
 
-/// A list of numbers (each a finite f64); keeps the first four and
-/// counts them all.
-fn bbox<'a>(s: &mut Scanner<'a>) -> Result<([Number<'a>; 4], usize)> {
+/// `[x, y, w, h]`: the corners `[x, y, x + w, y + h]` as f32 (each sum in
+/// f64 first, as datumaro computes it), and how many numbers the list held
+/// (each a finite f64).
+fn bbox(s: &mut Scanner<'_>) -> Result<([f32; 4], usize)> {
     let mut v = [Number::ZERO; 4];
     let mut n = 0usize;
     let mut m = s.array()?;
@@ -235,7 +237,20 @@ fn bbox<'a>(s: &mut Scanner<'a>) -> Result<([Number<'a>; 4], usize)> {
         }
         n += 1;
     }
-    Ok((v, n))
+    let [x, y, w, h] = v;
+    // Each number was checked finite as it was read.
+    let f = |n: Option<f32>| n.unwrap_or(f32::NAN);
+    let corners = if n == 4 {
+        [
+            f(x.f32_of_f64()),
+            f(y.f32_of_f64()),
+            f(Number::sum_f32(&x, &w)),
+            f(Number::sum_f32(&y, &h)),
+        ]
+    } else {
+        [0.0; 4]
+    };
+    Ok((corners, n))
 }
 
 fn read_json_annotation<'a>(
@@ -414,18 +429,10 @@ fn read_annotation(
             if n != 4 {
                 return Err(ctx.bad(format!("{}.bbox is not [x, y, w, h]", at())));
             }
-            let [x, y, w, h] = b;
-            // Each number was checked finite as it was read.
-            let v = |n: Option<f32>| n.unwrap_or(f32::NAN);
             AnnotationKind::Bbox {
                 label,
                 z_order,
-                corners: [
-                    v(x.f32_of_f64()),
-                    v(y.f32_of_f64()),
-                    v(Number::sum_f32(&x, &w)),
-                    v(Number::sum_f32(&y, &h)),
-                ],
+                corners: b,
             }
         }
         "ellipse" => AnnotationKind::Ellipse {
