@@ -11,7 +11,8 @@
 //! name the file, the line and the column.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -26,22 +27,72 @@ pub(crate) struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
     file: &'a Path,
+    origin: Origin,
+}
+
+/// Where `bytes` starts in its file, when it is a window of it: for the
+/// line and column of errors.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Origin {
+    /// Offset of the first byte in the file.
+    pub(crate) offset: usize,
+    /// Errors will not be reported (the window's reader retries the step
+    /// with more of the file): they skip finding their line and column.
+    pub(crate) retried: bool,
 }
 
 impl<'a> Scanner<'a> {
     pub(crate) fn new(bytes: &'a [u8], file: &'a Path) -> Scanner<'a> {
+        Scanner::at(bytes, 0, file, Origin::default())
+    }
+
+    /// A scanner at `pos` of `bytes`, which start at `origin` in `file`.
+    pub(crate) fn at(bytes: &'a [u8], pos: usize, file: &'a Path, origin: Origin) -> Scanner<'a> {
         Scanner {
             bytes,
-            pos: 0,
+            pos,
             file,
+            origin,
         }
+    }
+
+    /// Where the scanner is.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
     }
 
     /// An error at byte `offset`: "what at line L column C".
     pub(crate) fn error_at(&self, offset: usize, what: impl std::fmt::Display) -> Error {
+        if self.origin.retried {
+            return Error::BadDocument {
+                file: PathBuf::new(),
+                reason: String::new(),
+            };
+        }
         let before = self.bytes.get(..offset).unwrap_or(self.bytes);
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        // Lines before the window: the file is read again up to it (only
+        // for an error).
+        let (mut lines, mut line_start) = (0, 0);
+        if self.origin.offset > 0
+            && let Ok(f) = std::fs::File::open(self.file)
+        {
+            let mut r = std::io::BufReader::new(f).take(self.origin.offset as u64);
+            let mut at = 0;
+            let mut chunk = [0u8; 1 << 16];
+            while let Ok(n @ 1..) = r.read(&mut chunk) {
+                let part = chunk.get(..n).unwrap_or_default();
+                lines += part.iter().filter(|&&b| b == b'\n').count();
+                if let Some(j) = part.iter().rposition(|&b| b == b'\n') {
+                    line_start = at + j + 1;
+                }
+                at += n;
+            }
+        }
+        let line = lines + before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = match before.iter().rposition(|&b| b == b'\n') {
+            Some(j) => before.len() - j,
+            None => self.origin.offset + before.len() - line_start + 1,
+        };
         Error::BadDocument {
             file: self.file.to_owned(),
             reason: format!("{what} at line {line} column {column}"),
@@ -665,7 +716,7 @@ fn eight_digits(b: &[u8], i: usize) -> Option<u64> {
 
 /// The state of an object or array being read: whether the next member is
 /// the first.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Members {
     first: bool,
 }

@@ -13,6 +13,7 @@ use crate::model::{
 };
 use crate::text::number::Number;
 use crate::text::scan::{Scanner, Seen};
+use crate::text::window::Window;
 use crate::{Error, Result};
 
 /// The `.json` files of `annotations/`, sorted.
@@ -610,51 +611,104 @@ struct Scratch {
     usual: [(&'static [u8], Attributes); 2],
 }
 
+/// A top-level member of the document, as one step reads it.
+enum Member {
+    End,
+    MediaType(Option<u64>),
+    Infos(Option<Attributes>),
+    Categories(Option<Attributes>),
+    /// `"items":` (the list is read item by item).
+    Items,
+    Other,
+}
+
 /// Parses one subset document.
 pub fn parse_datumaro_json(
     file: &Path,
     bytes: &[u8],
     subset: &str,
 ) -> Result<(Attributes, Categories, MediaType, Vec<Item>)> {
+    parse_document(&mut Window::slice(bytes, file), file, subset)
+}
+
+/// Parses one subset document through `w`, a step per top-level member
+/// and per item.
+fn parse_document(
+    w: &mut Window<'_>,
+    file: &Path,
+    subset: &str,
+) -> Result<(Attributes, Categories, MediaType, Vec<Item>)> {
     let ctx = Ctx { file };
-    let s = &mut Scanner::new(bytes, file);
     let (mut infos, mut categories, mut media_type) = (None, None, None);
     let mut items = Vec::new();
-    let mut seen = Seen::default();
-    let mut m = s.object()?;
-    while let Some(k) = s.key(&mut m)? {
-        match k.as_ref() {
-            b"media_type" => {
-                seen.mark(s, 0, "media_type")?;
-                media_type = s.option(Scanner::u64)?;
-            }
-            b"infos" => {
-                seen.mark(s, 1, "infos")?;
-                infos = s.value::<Option<Attributes>>()?;
-            }
-            b"categories" => {
-                seen.mark(s, 2, "categories")?;
-                categories = s.value::<Option<Attributes>>()?;
-            }
-            b"items" => {
-                seen.mark(s, 3, "items")?;
-                if !s.null() {
-                    let mut scratch = Scratch {
-                        annotations: Vec::new(),
-                        points: Vec::new(),
-                        usual: usual_attributes(),
-                    };
-                    let mut list = s.array()?;
-                    while s.element(&mut list)? {
+    let mut seen = 0u8;
+    let mut pos = 0;
+    let mut top = w.step(&mut pos, |s| s.object())?;
+    loop {
+        let (next, member) = w.step(&mut pos, |s| {
+            let mut m = top;
+            let Some(k) = s.key(&mut m)? else {
+                return Ok((m, Member::End));
+            };
+            let member = match k.as_ref() {
+                b"media_type" => Member::MediaType(s.option(Scanner::u64)?),
+                b"infos" => Member::Infos(s.value()?),
+                b"categories" => Member::Categories(s.value()?),
+                b"items" => Member::Items,
+                _ => {
+                    s.skip()?;
+                    Member::Other
+                }
+            };
+            Ok((m, member))
+        })?;
+        top = next;
+        let (bit, name) = match &member {
+            Member::End => break,
+            Member::Other => continue,
+            Member::MediaType(_) => (1, "media_type"),
+            Member::Infos(_) => (2, "infos"),
+            Member::Categories(_) => (4, "categories"),
+            Member::Items => (8, "items"),
+        };
+        if seen & bit != 0 {
+            return Err(w.error(pos, format!("duplicate field `{name}`")));
+        }
+        seen |= bit;
+        match member {
+            Member::MediaType(v) => media_type = v,
+            Member::Infos(v) => infos = v,
+            Member::Categories(v) => categories = v,
+            Member::Items => {
+                if w.step(&mut pos, |s| Ok(s.null()))? {
+                    continue;
+                }
+                let mut scratch = Scratch {
+                    annotations: Vec::new(),
+                    points: Vec::new(),
+                    usual: usual_attributes(),
+                };
+                let mut list = w.step(&mut pos, |s| s.array())?;
+                loop {
+                    let (next, item) = w.step(&mut pos, |s| {
+                        let mut l = list;
+                        if !s.element(&mut l)? {
+                            return Ok((l, None));
+                        }
                         let item = read_item(&ctx, s, subset, items.len(), &mut scratch)?;
-                        items.push(item);
+                        Ok((l, Some(item)))
+                    })?;
+                    list = next;
+                    match item {
+                        Some(item) => items.push(item),
+                        None => break,
                     }
                 }
             }
-            _ => s.skip()?,
+            _ => {}
         }
     }
-    s.end()?;
+    w.step(&mut pos, |s| s.end())?;
     let categories = match &categories {
         None => Categories::default(),
         Some(c) => Categories::from_json(c).map_err(|e| ctx.bad(e.to_string()))?,
@@ -680,8 +734,9 @@ pub fn read_datumaro_json(root: &Path) -> Result<Dataset> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let bytes = std::fs::read(f).map_err(|e| Error::io(f, e))?;
-        let (infos, cats, mt, items) = parse_datumaro_json(f, &bytes, &subset)?;
+        // Read through a sliding window: the document is never in memory
+        // whole.
+        let (infos, cats, mt, items) = parse_document(&mut Window::open(f)?, f, &subset)?;
         if i == 0 {
             ds.infos = infos;
             ds.media_type = mt;
