@@ -27,6 +27,8 @@ pub(crate) struct Window<'f> {
     path: &'f Path,
     source: Source<'f>,
     origin: Origin,
+    /// How much to read at least when sliding.
+    chunk: usize,
 }
 
 #[derive(Debug)]
@@ -42,11 +44,17 @@ impl<'f> Window<'f> {
             path,
             source: Source::Slice(bytes),
             origin: Origin::default(),
+            chunk: CHUNK,
         }
     }
 
     /// The document in the file at `path`, read as it is parsed.
     pub(crate) fn open(path: &'f Path) -> Result<Window<'f>> {
+        Window::open_with(path, CHUNK)
+    }
+
+    /// [`Window::open`] reading `chunk` bytes at a time.
+    pub(crate) fn open_with(path: &'f Path, chunk: usize) -> Result<Window<'f>> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let mut w = Window {
             path,
@@ -56,6 +64,7 @@ impl<'f> Window<'f> {
                 eof: false,
             },
             origin: Origin::default(),
+            chunk: chunk.max(1),
         };
         let mut pos = 0;
         w.slide(&mut pos)?;
@@ -121,7 +130,7 @@ impl<'f> Window<'f> {
         self.origin.offset += keep;
         buf.drain(..keep);
         *pos = 0;
-        let want = CHUNK.max(buf.len());
+        let want = self.chunk.max(buf.len());
         let n = file
             .by_ref()
             .take(want as u64)

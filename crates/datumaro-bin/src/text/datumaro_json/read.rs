@@ -756,3 +756,45 @@ pub fn read_datumaro_json(root: &Path) -> Result<Dataset> {
     }
     Ok(ds)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A window that reads a few bytes at a time gives what the whole
+    /// document gives, results and errors alike (every step is retried at
+    /// many window edges).
+    #[test]
+    fn a_sliding_window_reads_what_the_whole_document_reads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+        let mut docs = Vec::new();
+        for case in [
+            "all_annotation_types",
+            "attribute_value_types",
+            "basic_image",
+        ] {
+            for f in datumaro_json_files(&dir.join(case).join("datumaro_json")).expect("files") {
+                docs.push(std::fs::read(&f).expect("fixture"));
+            }
+        }
+        let broken = docs.first().map(|d| {
+            let mut d = d.clone();
+            d.truncate(d.len() * 2 / 3);
+            d
+        });
+        docs.extend(broken);
+        docs.push(b"{\"items\":[{\"id\":\"a\",\n\"id\":\"b\"}]}".to_vec());
+        docs.push(b"{\"items\":[{\"id\":\"a\",\"annotations\":[{\"type\":\"polygon\",\n\"points\":[1,2,x]}]}]}".to_vec());
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for (i, doc) in docs.iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, doc).expect("write");
+            let whole = parse_datumaro_json(&path, doc, "s").map_err(|e| e.to_string());
+            for chunk in [1, 7, 64] {
+                let mut w = Window::open_with(&path, chunk).expect("open");
+                let windowed = parse_document(&mut w, &path, "s").map_err(|e| e.to_string());
+                assert_eq!(windowed, whole, "document {i}, chunk {chunk}");
+            }
+        }
+    }
+}
