@@ -42,6 +42,7 @@ pub(crate) struct Origin {
 }
 
 impl<'a> Scanner<'a> {
+    #[cfg(test)]
     pub(crate) fn new(bytes: &'a [u8], file: &'a Path) -> Scanner<'a> {
         Scanner::at(bytes, 0, file, Origin::default())
     }

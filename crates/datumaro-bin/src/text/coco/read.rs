@@ -11,6 +11,7 @@ use crate::model::{
 };
 use crate::text::number::{Number, round2};
 use crate::text::scan::{Scanner, Seen};
+use crate::text::window::Window;
 use crate::{Error, Result};
 
 use super::TASKS;
@@ -119,8 +120,7 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
     files.sort_by_key(|a| (a.1.clone(), order(&a.0)));
     for (task, subset, path) in &files {
         let doc = Doc { file: path };
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let mut file = parse_task(&doc, &bytes, task)?;
+        let mut file = parse_task(&doc, &mut Window::open(path)?, task)?;
         if task == "instances" && ds.categories.label.is_none() {
             let mut lc = LabelCategories::default();
             for (i, c) in std::mem::take(&mut file.categories).into_iter().enumerate() {
@@ -239,10 +239,19 @@ fn resolve_labels(doc: &Doc<'_>, file: &mut TaskFile, cats: &HashMap<u64, i32>) 
     Ok(())
 }
 
-/// Reads one task file: the document walked with the scanner, each
-/// annotation turned into the model's as it is read.
-fn parse_task(doc: &Doc<'_>, bytes: &[u8], task: &str) -> Result<TaskFile> {
-    let s = &mut Scanner::new(bytes, doc.file);
+/// A top-level member of a task file, as one step reads it.
+enum Member {
+    End,
+    Categories(Vec<CocoCategory>),
+    Images,
+    Annotations,
+    Other,
+}
+
+/// Reads one task file through a sliding window (module `window`): a step
+/// per top-level member, image and annotation, each annotation turned
+/// into the model's as it is read.
+fn parse_task(doc: &Doc<'_>, w: &mut Window<'_>, task: &str) -> Result<TaskFile> {
     let mut file = TaskFile::default();
     let mut scratch = Scratch {
         crowd: [false, true].map(|v| {
@@ -253,34 +262,85 @@ fn parse_task(doc: &Doc<'_>, bytes: &[u8], task: &str) -> Result<TaskFile> {
         coords: Vec::new(),
         ends: Vec::new(),
     };
-    let mut seen = Seen::default();
-    let mut m = s.object()?;
-    while let Some(k) = s.key(&mut m)? {
-        match k.as_ref() {
-            b"categories" => {
-                seen.mark(s, 0, "categories")?;
-                file.categories = s.value()?;
-            }
-            b"images" => {
-                seen.mark(s, 1, "images")?;
-                let mut list = s.array()?;
-                while s.element(&mut list)? {
-                    file.images.push(image(s)?);
+    let mut seen = 0u8;
+    let mut pos = 0;
+    let mut top = w.step(&mut pos, |s| s.object())?;
+    loop {
+        let (next, member) = w.step(&mut pos, |s| {
+            let mut m = top;
+            let Some(k) = s.key(&mut m)? else {
+                return Ok((m, Member::End));
+            };
+            let member = match k.as_ref() {
+                b"categories" => Member::Categories(s.value()?),
+                b"images" => Member::Images,
+                b"annotations" => Member::Annotations,
+                _ => {
+                    s.skip()?;
+                    Member::Other
+                }
+            };
+            Ok((m, member))
+        })?;
+        top = next;
+        let (bit, name) = match &member {
+            Member::End => break,
+            Member::Other => continue,
+            Member::Categories(_) => (1, "categories"),
+            Member::Images => (2, "images"),
+            Member::Annotations => (4, "annotations"),
+        };
+        if seen & bit != 0 {
+            return Err(w.error(pos, format!("duplicate field `{name}`")));
+        }
+        seen |= bit;
+        match member {
+            Member::Categories(c) => file.categories = c,
+            Member::Images => {
+                let mut list = w.step(&mut pos, |s| s.array())?;
+                loop {
+                    let (next, img) = w.step(&mut pos, |s| {
+                        let mut l = list;
+                        if !s.element(&mut l)? {
+                            return Ok((l, None));
+                        }
+                        Ok((l, Some(image(s)?)))
+                    })?;
+                    list = next;
+                    match img {
+                        Some(img) => file.images.push(img),
+                        None => break,
+                    }
                 }
             }
-            b"annotations" => {
-                seen.mark(s, 2, "annotations")?;
-                let mut list = s.array()?;
+            Member::Annotations => {
+                let mut list = w.step(&mut pos, |s| s.array())?;
                 let mut index = 0;
-                while s.element(&mut list)? {
-                    annotation(doc, s, task, index, &mut file, &mut scratch)?;
+                loop {
+                    // A step may run again (see `window`): it first undoes
+                    // what an earlier run of it appended.
+                    let (n, g) = (file.annotations.len(), file.groups.len());
+                    let (next, more) = w.step(&mut pos, |s| {
+                        file.annotations.truncate(n);
+                        file.groups.truncate(g);
+                        let mut l = list;
+                        if !s.element(&mut l)? {
+                            return Ok((l, false));
+                        }
+                        annotation(doc, s, task, index, &mut file, &mut scratch)?;
+                        Ok((l, true))
+                    })?;
+                    list = next;
+                    if !more {
+                        break;
+                    }
                     index += 1;
                 }
             }
-            _ => s.skip()?,
+            _ => {}
         }
     }
-    s.end()?;
+    w.step(&mut pos, |s| s.end())?;
     Ok(file)
 }
 
@@ -535,4 +595,66 @@ fn annotation(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a task file yields, comparable.
+    fn summary(f: Result<TaskFile>) -> std::result::Result<String, String> {
+        f.map(|f| {
+            let groups: Vec<_> = f
+                .groups
+                .iter()
+                .map(|g| (g.image_id, g.category_id, g.index, g.start))
+                .collect();
+            let images: Vec<_> = f
+                .images
+                .iter()
+                .map(|i| (i.id, i.file_name.clone(), i.width, i.height))
+                .collect();
+            format!("{:?} {images:?} {groups:?}", f.annotations)
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// A window that reads a few bytes at a time gives what the whole
+    /// task file gives, results and errors alike.
+    #[test]
+    fn a_sliding_window_reads_what_the_whole_task_file_reads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+        let mut docs = Vec::new();
+        for case in [
+            "all_annotation_types",
+            "attribute_value_types",
+            "basic_image",
+        ] {
+            for (task, _, f) in task_files(&dir.join(case).join("coco")).expect("files") {
+                docs.push((task, std::fs::read(&f).expect("fixture")));
+            }
+        }
+        if let Some((task, d)) = docs.first().cloned() {
+            docs.push((task, d.get(..d.len() / 2).unwrap_or_default().to_vec()));
+        }
+        docs.push((
+            "instances".into(),
+            b"{\"annotations\":[{\"image_id\":1,\n\"bbox\":[1,2,3]}]}".to_vec(),
+        ));
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for (i, (task, doc)) in docs.iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, doc).expect("write");
+            let d = Doc { file: &path };
+            let whole = summary(parse_task(&d, &mut Window::slice(doc, &path), task));
+            for chunk in [1, 7, 64] {
+                let mut w = Window::open_with(&path, chunk).expect("open");
+                assert_eq!(
+                    summary(parse_task(&d, &mut w, task)),
+                    whole,
+                    "{i}, chunk {chunk}"
+                );
+            }
+        }
+    }
 }
