@@ -12,11 +12,14 @@
 //! - [`Number::f32_of_f64`]: `(the correctly rounded f64) as f32`, what the
 //!   model stores for shape coordinates. Datumaro JSON holds f32 values
 //!   widened to f64 and printed with 17 digits, past Clinger's range; an
-//!   approximation within 2 ulp of the exact value decides the f32 when it
-//!   is not near an f32 rounding boundary (it never is for such values),
-//!   and the exact path decides otherwise.
+//!   approximation within 4 ulp of the correctly rounded f64 decides the
+//!   f32 when it is not near an f32 rounding boundary (it never is for
+//!   such values), and the exact path decides otherwise.
+//! - [`Number::sum_f32`]: `(a + b) as f32` of two such f64 (a box's far
+//!   corner), decided the same way from the approximations' sum.
 //! - [`Number::coco_coord`]: datumaro's `round(x, 2)` narrowed to f32, free
-//!   for decimals of at most 2 fraction digits (already rounded).
+//!   for decimals of at most 2 fraction digits (already rounded), else
+//!   [`round2`] computed exactly in integers.
 
 /// Exact powers of ten as f64 (10^22 is the largest exact one).
 const POW10: [f64; 23] = [

@@ -191,9 +191,10 @@ impl<'a> Scanner<'a> {
         if self.peek() != Some(b'"') {
             return Err(self.expected("a key (string)"));
         }
-        // Keys are only compared with known ASCII names: their bytes are
-        // enough, and a key that is not UTF-8 matches none of them (it is
-        // checked when skipped, as part of the object).
+        // Keys are only compared with known ASCII names, so a plain key's
+        // bytes are enough; one with an escape, a control character or a
+        // non-ASCII byte goes through the string reader, which decodes
+        // and checks it.
         let start = self.pos + 1;
         let mut i = start;
         let k = loop {
