@@ -15,6 +15,11 @@ mod progress;
 
 use output::{Global, Outcome};
 
+/// mimalloc: datasets are many small allocations (attributes, strings,
+/// coordinate lists), which glibc's malloc makes and frees slowly.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Vellum: fast, trustworthy tools for binary dataset containers
 /// (DatumaroBinary, DSRecords/TFRecord/RecordIO, BEAT data formats, RAB).
 #[derive(Debug, Parser)]

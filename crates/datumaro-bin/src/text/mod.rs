@@ -2,7 +2,10 @@
 
 mod coco;
 mod datumaro_json;
+mod number;
 pub mod orjson;
+mod scan;
+mod window;
 
 pub use coco::{is_coco, read_coco, write_coco};
 pub use datumaro_json::{

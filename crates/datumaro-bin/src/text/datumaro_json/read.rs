@@ -1,14 +1,19 @@
 //! Reading Datumaro JSON.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::meta::read_dataset_meta;
 use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
     Rle, Subset, Visibility,
 };
+use crate::text::number::Number;
+use crate::text::scan::{Scanner, Seen};
+use crate::text::window::Window;
 use crate::{Error, Result};
 
 /// The `.json` files of `annotations/`, sorted.
@@ -62,20 +67,10 @@ impl Ctx<'_> {
     }
 }
 
-// The document, typed: serde fills these straight from the text (no
-// intermediate `Value` tree), unknown keys are ignored.
-
-#[derive(Debug, Deserialize)]
-struct JsonDocument {
-    #[serde(default)]
-    media_type: Option<u64>,
-    #[serde(default)]
-    infos: Option<Attributes>,
-    #[serde(default)]
-    categories: Option<Attributes>,
-    #[serde(default)]
-    items: Option<Vec<JsonItem>>,
-}
+// The document is walked with the scanner (module `scan`), item by item:
+// each item is built as soon as it is read, so no document-sized
+// intermediate exists. Rare structures (media, RLE, visibility, cuboid_3d
+// vectors) are read by serde from these types at their position.
 
 #[derive(Debug, Deserialize)]
 struct JsonImage {
@@ -106,24 +101,48 @@ struct JsonVideo {
     end_frame: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An `image` object (what serde's derived reader of [`JsonImage`] reads,
+/// without its general path).
+fn image(s: &mut Scanner<'_>) -> Result<JsonImage> {
+    let (mut path, mut size) = (None, None);
+    let mut seen = Seen::default();
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        match k.as_ref() {
+            b"path" => {
+                seen.mark(s, 0, "path")?;
+                path = Some(s.string()?.into_owned());
+            }
+            b"size" => {
+                seen.mark(s, 1, "size")?;
+                size = s.option(|s| {
+                    let mut v = Vec::with_capacity(2);
+                    let mut list = s.array()?;
+                    if !s.numbers(&mut list, &mut v, "a u64 integer", Number::u64)? {
+                        return Err(s.error("expected a u64 integer"));
+                    }
+                    Ok(v)
+                })?;
+            }
+            _ => s.skip()?,
+        }
+    }
+    Ok(JsonImage {
+        path: path.ok_or_else(|| s.error("missing field `path`"))?,
+        size,
+    })
+}
+
+/// An item's fields as read, before they are checked.
+#[derive(Debug, Default)]
 struct JsonItem {
-    id: String,
-    #[serde(default)]
-    annotations: Option<Vec<JsonAnnotation>>,
-    #[serde(default)]
+    id: Option<String>,
     attr: Option<Attributes>,
-    #[serde(default)]
     image: Option<JsonImage>,
-    #[serde(default)]
     point_cloud: Option<JsonPath>,
-    #[serde(default)]
     related_images: Option<Vec<JsonImage>>,
-    #[serde(default)]
     video_frame: Option<JsonVideoFrame>,
-    #[serde(default)]
     video: Option<JsonVideo>,
-    #[serde(default)]
     media: Option<JsonPath>,
 }
 
@@ -140,104 +159,177 @@ enum RleCounts {
     Runs(Vec<u64>),
 }
 
-#[derive(Debug, Deserialize)]
-struct JsonAnnotation {
-    #[serde(default)]
+/// An annotation's fields as read, before they are checked.
+#[derive(Debug, Default)]
+struct JsonAnnotation<'a> {
     id: Option<i64>,
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
+    kind: Option<Cow<'a, str>>,
     attributes: Option<Attributes>,
-    #[serde(default)]
     group: Option<i64>,
-    #[serde(default)]
     object_id: Option<i64>,
-    #[serde(default)]
     label_id: Option<i64>,
-    #[serde(default)]
     z_order: Option<i64>,
-    #[serde(default)]
-    points: Option<FlatNumbers>,
-    #[serde(default)]
+    points: Option<Vec<f32>>,
     visibility: Option<Vec<i64>>,
-    #[serde(default)]
-    bbox: Option<Vec<f64>>,
-    #[serde(default)]
+    /// The box's corners (when it held four numbers) and how many numbers
+    /// it held.
+    bbox: Option<([f32; 4], usize)>,
     rle: Option<JsonRle>,
-    #[serde(default)]
     caption: Option<String>,
-    #[serde(default)]
     position: Option<Vec<f64>>,
-    #[serde(default)]
     rotation: Option<Vec<f64>>,
-    #[serde(default)]
     scale: Option<Vec<f64>>,
+}
+
+/// `{"is_crowd": false}` / `true` as orjson writes them: cloned from a
+/// ready map (no parsing, no hashing of the key).
+fn attributes(s: &mut Scanner<'_>, usual: &[(&[u8], Attributes); 2]) -> Result<Option<Attributes>> {
+    for (text, map) in usual {
+        if s.literal(text) {
+            return Ok(Some(map.clone()));
+        }
+    }
+    s.value()
+}
+
+/// The usual annotation attributes: their text, and the map.
+fn usual_attributes() -> [(&'static [u8], Attributes); 2] {
+    [
+        (&b"{\"is_crowd\":false}"[..], false),
+        (&b"{\"is_crowd\":true}"[..], true),
+    ]
+    .map(|(text, v)| {
+        let mut m = Attributes::with_capacity(1);
+        m.insert("is_crowd".to_owned(), Value::Bool(v));
+        (text, m)
+    })
 }
 
 /// A list of numbers, flattening one level of nested lists (cuboid_2d
 /// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`), narrowed to
 /// f32 as they are read (`x as f32` of the f64, as the model stores them).
-#[derive(Debug, Default)]
-struct FlatNumbers(Vec<f32>);
-
-impl<'de> Deserialize<'de> for FlatNumbers {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        /// Appends one element (a number, or a list of numbers) to the
-        /// flat list in place: no allocation per number.
-        struct Elem<'a>(&'a mut Vec<f32>);
-        impl<'de> serde::de::DeserializeSeed<'de> for Elem<'_> {
-            type Value = ();
-            fn deserialize<D: serde::Deserializer<'de>>(
-                self,
-                d: D,
-            ) -> std::result::Result<(), D::Error> {
-                d.deserialize_any(self)
-            }
+/// `scratch` is reused between lists, so the result is allocated once at
+/// its size.
+fn flat_numbers(s: &mut Scanner<'_>, scratch: &mut Vec<f32>) -> Result<Vec<f32>> {
+    const WHAT: &str = "a finite f64";
+    scratch.clear();
+    let mut m = s.array()?;
+    while !s.numbers(&mut m, scratch, WHAT, Number::f32_of_f64)? {
+        // A nested list of numbers (cuboid_2d's points).
+        let mut inner = s.array()?;
+        if !s.numbers(&mut inner, scratch, WHAT, Number::f32_of_f64)? {
+            return Err(s.error(format!("expected {WHAT}")));
         }
-        impl<'de> serde::de::Visitor<'de> for Elem<'_> {
-            type Value = ();
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a number or a list of numbers")
-            }
-            fn visit_f64<E>(self, v: f64) -> std::result::Result<(), E> {
-                self.0.push(v as f32);
-                Ok(())
-            }
-            fn visit_i64<E>(self, v: i64) -> std::result::Result<(), E> {
-                self.0.push(v as f64 as f32);
-                Ok(())
-            }
-            fn visit_u64<E>(self, v: u64) -> std::result::Result<(), E> {
-                self.0.push(v as f64 as f32);
-                Ok(())
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<(), A::Error> {
-                while let Some(x) = seq.next_element::<f64>()? {
-                    self.0.push(x as f32);
-                }
-                Ok(())
-            }
-        }
-        struct Outer;
-        impl<'de> serde::de::Visitor<'de> for Outer {
-            type Value = FlatNumbers;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of points")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<FlatNumbers, A::Error> {
-                let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while seq.next_element_seed(Elem(&mut v))?.is_some() {}
-                Ok(FlatNumbers(v))
-            }
-        }
-        d.deserialize_seq(Outer)
     }
+    Ok(scratch.as_slice().to_vec())
+}
+
+/// `[x, y, w, h]`: the corners `[x, y, x + w, y + h]` as f32 (each sum in
+/// f64 first, as datumaro computes it), and how many numbers the list held
+/// (each a finite f64).
+fn bbox(s: &mut Scanner<'_>) -> Result<([f32; 4], usize)> {
+    let mut v = [Number::ZERO; 4];
+    let mut n = 0usize;
+    let mut m = s.array()?;
+    while s.element(&mut m)? {
+        let x = s.finite_number()?;
+        if let Some(slot) = v.get_mut(n) {
+            *slot = x;
+        }
+        n += 1;
+    }
+    let [x, y, w, h] = v;
+    // Each number was checked finite as it was read.
+    let f = |n: Option<f32>| n.unwrap_or(f32::NAN);
+    let corners = if n == 4 {
+        [
+            f(x.f32_of_f64()),
+            f(y.f32_of_f64()),
+            f(Number::sum_f32(&x, &w)),
+            f(Number::sum_f32(&y, &h)),
+        ]
+    } else {
+        [0.0; 4]
+    };
+    Ok((corners, n))
+}
+
+fn read_json_annotation<'a>(
+    s: &mut Scanner<'a>,
+    scratch: &mut Scratch,
+) -> Result<JsonAnnotation<'a>> {
+    let mut a = JsonAnnotation::default();
+    let mut seen = Seen::default();
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        match k.as_ref() {
+            b"id" => {
+                seen.mark(s, 0, "id")?;
+                a.id = s.option(Scanner::i64)?;
+            }
+            b"type" => {
+                seen.mark(s, 1, "type")?;
+                a.kind = Some(s.string()?);
+            }
+            b"attributes" => {
+                seen.mark(s, 2, "attributes")?;
+                a.attributes = attributes(s, &scratch.usual)?;
+            }
+            b"group" => {
+                seen.mark(s, 3, "group")?;
+                a.group = s.option(Scanner::i64)?;
+            }
+            b"object_id" => {
+                seen.mark(s, 4, "object_id")?;
+                a.object_id = s.option(Scanner::i64)?;
+            }
+            b"label_id" => {
+                seen.mark(s, 5, "label_id")?;
+                a.label_id = s.option(Scanner::i64)?;
+            }
+            b"z_order" => {
+                seen.mark(s, 6, "z_order")?;
+                a.z_order = s.option(Scanner::i64)?;
+            }
+            b"points" => {
+                seen.mark(s, 7, "points")?;
+                a.points = s.option(|s| flat_numbers(s, &mut scratch.points))?;
+            }
+            b"visibility" => {
+                seen.mark(s, 8, "visibility")?;
+                a.visibility = s.value()?;
+            }
+            b"bbox" => {
+                seen.mark(s, 9, "bbox")?;
+                a.bbox = s.option(bbox)?;
+            }
+            b"rle" => {
+                seen.mark(s, 10, "rle")?;
+                a.rle = s.value()?;
+            }
+            b"caption" => {
+                seen.mark(s, 11, "caption")?;
+                a.caption = s.value()?;
+            }
+            b"position" => {
+                seen.mark(s, 12, "position")?;
+                a.position = s.value()?;
+            }
+            b"rotation" => {
+                seen.mark(s, 13, "rotation")?;
+                a.rotation = s.value()?;
+            }
+            b"scale" => {
+                seen.mark(s, 14, "scale")?;
+                a.scale = s.value()?;
+            }
+            _ => s.skip()?,
+        }
+    }
+    if a.kind.is_none() {
+        return Err(s.error("missing field `type`"));
+    }
+    Ok(a)
 }
 
 fn fixed<const N: usize>(ctx: &Ctx<'_>, v: Vec<f32>, at: &str) -> Result<[f32; N]> {
@@ -264,7 +356,7 @@ fn image_of(ctx: &Ctx<'_>, img: JsonImage, at: &dyn Fn() -> String) -> Result<Im
 
 fn read_annotation(
     ctx: &Ctx<'_>,
-    a: JsonAnnotation,
+    a: JsonAnnotation<'_>,
     at: &dyn Fn() -> String,
 ) -> Result<Option<Annotation>> {
     let label = a
@@ -274,11 +366,10 @@ fn read_annotation(
         })
         .transpose()?;
     let z_order: i32 = ctx.int(a.z_order, Some(0), &|| format!("{}.z_order", at()))?;
-    let points = |p: Option<FlatNumbers>| -> Result<Vec<f32>> {
-        p.map(|p| p.0)
-            .ok_or_else(|| ctx.bad(format!("{}.points is missing", at())))
+    let points = |p: Option<Vec<f32>>| -> Result<Vec<f32>> {
+        p.ok_or_else(|| ctx.bad(format!("{}.points is missing", at())))
     };
-    let kind = match a.kind.as_str() {
+    let kind = match a.kind.as_deref().unwrap_or_default() {
         "label" => AnnotationKind::Label {
             label: label.ok_or_else(|| ctx.bad(format!("{}.label_id is missing", at())))?,
         },
@@ -333,15 +424,16 @@ fn read_annotation(
             points: points(a.points)?,
         },
         "bbox" => {
-            let b = a
+            let (b, n) = a
                 .bbox
                 .ok_or_else(|| ctx.bad(format!("{}.bbox is missing", at())))?;
-            let [x, y, w, h] = <[f64; 4]>::try_from(b)
-                .map_err(|_| ctx.bad(format!("{}.bbox is not [x, y, w, h]", at())))?;
+            if n != 4 {
+                return Err(ctx.bad(format!("{}.bbox is not [x, y, w, h]", at())));
+            }
             AnnotationKind::Bbox {
                 label,
                 z_order,
-                corners: [x as f32, y as f32, (x + w) as f32, (y + h) as f32],
+                corners: b,
             }
         }
         "ellipse" => AnnotationKind::Ellipse {
@@ -396,9 +488,73 @@ fn read_annotation(
     }))
 }
 
-fn read_item(ctx: &Ctx<'_>, j: JsonItem, subset: &str, index: usize) -> Result<Item> {
+fn read_item(
+    ctx: &Ctx<'_>,
+    s: &mut Scanner<'_>,
+    subset: &str,
+    index: usize,
+    scratch: &mut Scratch,
+) -> Result<Item> {
     let at = || format!("items[{index}]");
-    let mut item = Item::new(j.id, subset);
+    let mut j = JsonItem::default();
+    let mut seen = Seen::default();
+    scratch.annotations.clear();
+    let mut m = s.object()?;
+    while let Some(k) = s.key(&mut m)? {
+        match k.as_ref() {
+            b"id" => {
+                seen.mark(s, 0, "id")?;
+                j.id = Some(s.string()?.into_owned());
+            }
+            b"annotations" => {
+                seen.mark(s, 1, "annotations")?;
+                if !s.null() {
+                    let mut list = s.array()?;
+                    let mut k = 0usize;
+                    while s.element(&mut list)? {
+                        let a = read_json_annotation(s, scratch)?;
+                        if let Some(a) =
+                            read_annotation(ctx, a, &|| format!("{}.annotations[{k}]", at()))?
+                        {
+                            scratch.annotations.push(a);
+                        }
+                        k += 1;
+                    }
+                }
+            }
+            b"attr" => {
+                seen.mark(s, 2, "attr")?;
+                j.attr = s.value()?;
+            }
+            b"image" => {
+                seen.mark(s, 3, "image")?;
+                j.image = s.option(image)?;
+            }
+            b"point_cloud" => {
+                seen.mark(s, 4, "point_cloud")?;
+                j.point_cloud = s.value()?;
+            }
+            b"related_images" => {
+                seen.mark(s, 5, "related_images")?;
+                j.related_images = s.value()?;
+            }
+            b"video_frame" => {
+                seen.mark(s, 6, "video_frame")?;
+                j.video_frame = s.value()?;
+            }
+            b"video" => {
+                seen.mark(s, 7, "video")?;
+                j.video = s.value()?;
+            }
+            b"media" => {
+                seen.mark(s, 8, "media")?;
+                j.media = s.value()?;
+            }
+            _ => s.skip()?,
+        }
+    }
+    let id = j.id.ok_or_else(|| s.error("missing field `id`"))?;
+    let mut item = Item::new(id, subset);
     item.attributes = j.attr.unwrap_or_default();
     item.media = if let Some(img) = j.image {
         Some(Media::Image(image_of(ctx, img, &|| {
@@ -442,12 +598,28 @@ fn read_item(ctx: &Ctx<'_>, j: JsonItem, subset: &str, index: usize) -> Result<I
     } else {
         j.media.map(|m| Media::MediaElement { path: m.path })
     };
-    for (k, a) in j.annotations.unwrap_or_default().into_iter().enumerate() {
-        if let Some(a) = read_annotation(ctx, a, &|| format!("{}.annotations[{k}]", at()))? {
-            item.annotations.push(a);
-        }
-    }
+    // One allocation at the item's size (the scratch list keeps its room).
+    item.annotations = scratch.annotations.drain(..).collect();
     Ok(item)
+}
+
+/// Buffers reused from item to item.
+#[derive(Debug)]
+struct Scratch {
+    annotations: Vec<Annotation>,
+    points: Vec<f32>,
+    usual: [(&'static [u8], Attributes); 2],
+}
+
+/// A top-level member of the document, as one step reads it.
+enum Member {
+    End,
+    MediaType(Option<u64>),
+    Infos(Option<Attributes>),
+    Categories(Option<Attributes>),
+    /// `"items":` (the list is read item by item).
+    Items,
+    Other,
 }
 
 /// Parses one subset document.
@@ -456,27 +628,99 @@ pub fn parse_datumaro_json(
     bytes: &[u8],
     subset: &str,
 ) -> Result<(Attributes, Categories, MediaType, Vec<Item>)> {
+    parse_document(&mut Window::slice(bytes, file), file, subset)
+}
+
+/// Parses one subset document through `w`, a step per top-level member
+/// and per item.
+fn parse_document(
+    w: &mut Window<'_>,
+    file: &Path,
+    subset: &str,
+) -> Result<(Attributes, Categories, MediaType, Vec<Item>)> {
     let ctx = Ctx { file };
-    let doc: JsonDocument = serde_json::from_slice(bytes).map_err(|e| ctx.bad(e.to_string()))?;
-    let categories = match &doc.categories {
+    let (mut infos, mut categories, mut media_type) = (None, None, None);
+    let mut items = Vec::new();
+    let mut seen = 0u8;
+    let mut pos = 0;
+    let mut top = w.step(&mut pos, |s| s.object())?;
+    loop {
+        let (next, member) = w.step(&mut pos, |s| {
+            let mut m = top;
+            let Some(k) = s.key(&mut m)? else {
+                return Ok((m, Member::End));
+            };
+            let member = match k.as_ref() {
+                b"media_type" => Member::MediaType(s.option(Scanner::u64)?),
+                b"infos" => Member::Infos(s.value()?),
+                b"categories" => Member::Categories(s.value()?),
+                b"items" => Member::Items,
+                _ => {
+                    s.skip()?;
+                    Member::Other
+                }
+            };
+            Ok((m, member))
+        })?;
+        top = next;
+        let (bit, name) = match &member {
+            Member::End => break,
+            Member::Other => continue,
+            Member::MediaType(_) => (1, "media_type"),
+            Member::Infos(_) => (2, "infos"),
+            Member::Categories(_) => (4, "categories"),
+            Member::Items => (8, "items"),
+        };
+        if seen & bit != 0 {
+            return Err(w.error(pos, format!("duplicate field `{name}`")));
+        }
+        seen |= bit;
+        match member {
+            Member::MediaType(v) => media_type = v,
+            Member::Infos(v) => infos = v,
+            Member::Categories(v) => categories = v,
+            Member::Items => {
+                if w.step(&mut pos, |s| Ok(s.null()))? {
+                    continue;
+                }
+                let mut scratch = Scratch {
+                    annotations: Vec::new(),
+                    points: Vec::new(),
+                    usual: usual_attributes(),
+                };
+                let mut list = w.step(&mut pos, |s| s.array())?;
+                loop {
+                    let (next, item) = w.step(&mut pos, |s| {
+                        let mut l = list;
+                        if !s.element(&mut l)? {
+                            return Ok((l, None));
+                        }
+                        let item = read_item(&ctx, s, subset, items.len(), &mut scratch)?;
+                        Ok((l, Some(item)))
+                    })?;
+                    list = next;
+                    match item {
+                        Some(item) => items.push(item),
+                        None => break,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    w.step(&mut pos, |s| s.end())?;
+    let categories = match &categories {
         None => Categories::default(),
         Some(c) => Categories::from_json(c).map_err(|e| ctx.bad(e.to_string()))?,
     };
-    let media_type = match doc.media_type {
+    let media_type = match media_type {
         None => MediaType::Image,
         Some(m) => u32::try_from(m)
             .ok()
             .and_then(MediaType::from_code)
             .ok_or_else(|| ctx.bad("media_type is not a known code"))?,
     };
-    let items = doc
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .map(|(i, it)| read_item(&ctx, it, subset, i))
-        .collect::<Result<_>>()?;
-    Ok((doc.infos.unwrap_or_default(), categories, media_type, items))
+    Ok((infos.unwrap_or_default(), categories, media_type, items))
 }
 
 /// Reads a Datumaro JSON dataset folder.
@@ -490,8 +734,9 @@ pub fn read_datumaro_json(root: &Path) -> Result<Dataset> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let bytes = std::fs::read(f).map_err(|e| Error::io(f, e))?;
-        let (infos, cats, mt, items) = parse_datumaro_json(f, &bytes, &subset)?;
+        // Read through a sliding window: the document is never in memory
+        // whole.
+        let (infos, cats, mt, items) = parse_document(&mut Window::open(f)?, f, &subset)?;
         if i == 0 {
             ds.infos = infos;
             ds.media_type = mt;
@@ -510,4 +755,46 @@ pub fn read_datumaro_json(root: &Path) -> Result<Dataset> {
         ds.categories = c;
     }
     Ok(ds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A window that reads a few bytes at a time gives what the whole
+    /// document gives, results and errors alike (every step is retried at
+    /// many window edges).
+    #[test]
+    fn a_sliding_window_reads_what_the_whole_document_reads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+        let mut docs = Vec::new();
+        for case in [
+            "all_annotation_types",
+            "attribute_value_types",
+            "basic_image",
+        ] {
+            for f in datumaro_json_files(&dir.join(case).join("datumaro_json")).expect("files") {
+                docs.push(std::fs::read(&f).expect("fixture"));
+            }
+        }
+        let broken = docs.first().map(|d| {
+            let mut d = d.clone();
+            d.truncate(d.len() * 2 / 3);
+            d
+        });
+        docs.extend(broken);
+        docs.push(b"{\"items\":[{\"id\":\"a\",\n\"id\":\"b\"}]}".to_vec());
+        docs.push(b"{\"items\":[{\"id\":\"a\",\"annotations\":[{\"type\":\"polygon\",\n\"points\":[1,2,x]}]}]}".to_vec());
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for (i, doc) in docs.iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, doc).expect("write");
+            let whole = parse_datumaro_json(&path, doc, "s").map_err(|e| e.to_string());
+            for chunk in [1, 7, 64] {
+                let mut w = Window::open_with(&path, chunk).expect("open");
+                let windowed = parse_document(&mut w, &path, "s").map_err(|e| e.to_string());
+                assert_eq!(windowed, whole, "document {i}, chunk {chunk}");
+            }
+        }
+    }
 }
