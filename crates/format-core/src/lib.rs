@@ -11,7 +11,7 @@
 //! | typed views | [`view()`], [`view_as`], [`view_bool`], [`element`], [`encode`], [`Number`] | bytes as typed slices without assuming alignment: borrowed when aligned and native, copied otherwise |
 //! | codecs | [`Codec`], [`Encoder`], [`Decoder`] | zlib, gzip, zstd; one-shot and streaming; a limit on decompressed size |
 //! | digests | [`Digest`] | blake3 content hashes, keyed hashes, hex |
-//! | atomic writes | [`AtomicFile`], [`write_atomic`] | temporary file in the same folder, fsync, rename |
+//! | atomic writes | [`AtomicFile`], [`write_atomic`], [`start_writeback`] | temporary file in the same folder, fsync, rename; early writeback so the fsync waits less |
 //!
 //! What it is not for: knowing any one format. Magic numbers, headers and
 //! records live in the format crates (`vellum-rab`, `vellum-records`, …).
@@ -54,6 +54,7 @@ mod limits;
 mod private_read;
 mod reader;
 mod view;
+mod writeback;
 
 pub use atomic::{AtomicFile, sync_parent, write_atomic};
 pub use codec::{Codec, Decoder, Encoder};
@@ -65,5 +66,6 @@ pub use limits::Limits;
 pub use private_read::read_private;
 pub use reader::{ByteReader, checked_product, checked_range};
 pub use view::{Element, Number, element, encode, view, view_as, view_bool};
+pub use writeback::start_writeback;
 
 pub use bytes::Bytes;

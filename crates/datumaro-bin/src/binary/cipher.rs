@@ -91,6 +91,12 @@ impl Cipher {
         }
     }
 
+    /// Encrypts several tokens (the blobs of a file) on the rayon pool.
+    pub(crate) fn seal_many(&self, plains: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
+        use rayon::prelude::*;
+        plains.par_iter().map(|p| self.seal(p)).collect()
+    }
+
     /// The check token stored in the encryption field.
     pub(crate) fn handshake(&self) -> Result<Vec<u8>> {
         match self {

@@ -54,16 +54,28 @@ impl Default for WriteOptions {
 pub const DEFAULT_MAX_BLOB_SIZE: usize = 1 << 20;
 
 /// Builds one `.datum` file.
+///
+/// Records are encoded straight into one buffer that holds them all in
+/// file order; a blob is a range of it (for plain files the blobs are
+/// simply consecutive), so no record is copied into a blob of its own. The
+/// whole file is known before it is written because the blob table (the
+/// size of every blob) comes before the blobs.
 #[derive(Debug)]
 pub struct DatumWriter {
     infos: Attributes,
     categories: Categories,
     media_type: MediaType,
     opts: WriteOptions,
-    blobs: Vec<Vec<u8>>,
-    current: Vec<u8>,
+    /// Every record so far, in order.
+    records: Vec<u8>,
+    /// Where each closed blob ends in `records`.
+    blob_ends: Vec<usize>,
     items: usize,
 }
+
+/// How many bytes are handed to the kernel between two
+/// [`AtomicFile::start_writeback`]s.
+pub(crate) const WRITEBACK_STEP: usize = 4 << 20;
 
 impl DatumWriter {
     /// A writer for a file with these headers.
@@ -78,25 +90,47 @@ impl DatumWriter {
             categories,
             media_type,
             opts,
-            blobs: Vec::new(),
-            current: Vec::new(),
+            records: Vec::new(),
+            blob_ends: Vec::new(),
             items: 0,
+        }
+    }
+
+    /// Where the open blob starts in `records`.
+    fn blob_start(&self) -> usize {
+        self.blob_ends.last().copied().unwrap_or(0)
+    }
+
+    /// datumaro's rule, after appending an item: a blob longer than
+    /// `max_blob_size` is closed.
+    fn end_record(&mut self) {
+        self.items += 1;
+        if self.records.len() - self.blob_start() > self.opts.max_blob_size {
+            self.blob_ends.push(self.records.len());
         }
     }
 
     /// Appends one item.
     pub fn push(&mut self, item: &Item) -> Result<()> {
-        let mut rec = Vec::with_capacity(256);
-        put_item(&mut rec, item, self.opts.type_codes)?;
-        self.push_record(&rec);
+        let at = self.records.len();
+        if let Err(e) = put_item(&mut self.records, item, self.opts.type_codes) {
+            self.records.truncate(at);
+            return Err(e);
+        }
+        self.end_record();
         Ok(())
     }
 
     /// Appends items, encoding them in parallel on the rayon pool.
     ///
-    /// Items are encoded in chunks, each into one buffer with the end of
-    /// every record, so the encoders allocate per chunk, not per item.
+    /// On one thread, records go straight into the file's buffer. With
+    /// more, items are encoded in chunks, each into one buffer with the end
+    /// of every record, and the chunks are appended in order, so the bytes
+    /// never depend on the number of threads.
     pub fn extend_par(&mut self, items: &[Item]) -> Result<()> {
+        if rayon::current_num_threads() <= 1 {
+            return items.iter().try_for_each(|item| self.push(item));
+        }
         let codes = self.opts.type_codes;
         let chunks: Vec<(Vec<u8>, Vec<usize>)> = items
             .par_chunks(256)
@@ -111,27 +145,18 @@ impl DatumWriter {
             })
             .collect::<Result<_>>()?;
         for (buf, ends) in &chunks {
-            let mut start = 0;
+            let base = self.records.len();
+            self.records.extend_from_slice(buf);
             for &end in ends {
-                self.push_record(buf.get(start..end).unwrap_or_default());
-                start = end;
+                // Re-apply the blob rule record by record, as `push` would.
+                let rec_end = base + end;
+                self.items += 1;
+                if rec_end - self.blob_start() > self.opts.max_blob_size {
+                    self.blob_ends.push(rec_end);
+                }
             }
         }
         Ok(())
-    }
-
-    fn push_record(&mut self, rec: &[u8]) {
-        if self.current.capacity() == 0 {
-            // A blob ends just past `max_blob_size`: one allocation per blob
-            // for the usual record sizes.
-            self.current
-                .reserve(self.opts.max_blob_size.saturating_add(4096).min(1 << 26));
-        }
-        self.current.extend_from_slice(rec);
-        self.items += 1;
-        if self.current.len() > self.opts.max_blob_size {
-            self.blobs.push(std::mem::take(&mut self.current));
-        }
     }
 
     /// Items appended so far.
@@ -141,18 +166,19 @@ impl DatumWriter {
 
     /// The complete file.
     pub fn finish(self) -> Result<Vec<u8>> {
-        let (mut out, blobs) = self.parts()?;
-        out.reserve(blobs.iter().map(Vec::len).sum());
-        for b in &blobs {
+        let (mut out, body) = self.parts()?;
+        out.reserve(body.len());
+        for b in body.slices() {
             out.extend_from_slice(b);
         }
         Ok(out)
     }
 
-    /// Closes the last blob and seals the blobs (encryption) and headers.
-    fn parts(mut self) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
-        if !self.current.is_empty() {
-            self.blobs.push(std::mem::take(&mut self.current));
+    /// Closes the last blob and seals the blobs (encryption) and headers:
+    /// the head of the file (signature to blob table) and the blobs.
+    fn parts(mut self) -> Result<(Vec<u8>, Body)> {
+        if self.records.len() > self.blob_start() {
+            self.blob_ends.push(self.records.len());
         }
         let cipher = self.opts.cipher.as_ref();
         let mut out = Vec::with_capacity(4096);
@@ -174,40 +200,97 @@ impl DatumWriter {
             let inner = dict_field(&v)?;
             put_field(&mut out, &seal(cipher, inner)?)?;
         }
-        let blobs: Vec<Vec<u8>> = match cipher {
-            Some(c) => self
-                .blobs
-                .par_iter()
-                .map(|b| c.seal(b))
-                .collect::<Result<_>>()?,
-            None => self.blobs,
+        let mut start = 0;
+        let ranges: Vec<std::ops::Range<usize>> = self
+            .blob_ends
+            .iter()
+            .map(|&end| {
+                let r = start..end;
+                start = end;
+                r
+            })
+            .collect();
+        let body = match cipher {
+            Some(c) => {
+                let plain: Vec<&[u8]> = ranges
+                    .iter()
+                    .map(|r| self.records.get(r.clone()).unwrap_or_default())
+                    .collect();
+                Body::Sealed(c.seal_many(&plain)?)
+            }
+            None => Body::Plain {
+                records: self.records,
+                sizes: ranges.iter().map(|r| r.len()).collect(),
+            },
         };
-        let mut table = Vec::with_capacity(4 + 4 * blobs.len());
-        table.extend_from_slice(&len_u32(blobs.len())?.to_le_bytes());
-        for b in &blobs {
-            let n = i32::try_from(b.len()).map_err(|_| {
-                Error::Unsupported(format!("a blob of {} bytes (2 GiB at most)", b.len()))
+        let sizes = body.blob_sizes();
+        let mut table = Vec::with_capacity(4 + 4 * sizes.len());
+        table.extend_from_slice(&len_u32(sizes.len())?.to_le_bytes());
+        for n in sizes {
+            let n = i32::try_from(n).map_err(|_| {
+                Error::Unsupported(format!("a blob of {n} bytes (2 GiB at most)"))
             })?;
             table.extend_from_slice(&n.to_le_bytes());
         }
         put_field(&mut out, &seal(cipher, table)?)?;
-        Ok((out, blobs))
+        Ok((out, body))
     }
 
-    /// Writes the file atomically to `path` (one fsync at the end); returns
-    /// its size.
+    /// Writes the file atomically to `path` (one fsync at the end, the disk
+    /// writing earlier parts while later ones are handed over); returns its
+    /// size.
     pub fn write_to(self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
         let mut f = AtomicFile::create(path)?;
-        let (head, blobs) = self.parts()?;
+        let (head, body) = self.parts()?;
         let mut n = head.len() as u64;
         f.write_all(&head).map_err(|e| Error::io(path, e))?;
-        for b in &blobs {
-            f.write_all(b).map_err(|e| Error::io(path, e))?;
-            n += b.len() as u64;
+        let mut pending = 0;
+        for b in body.slices() {
+            for piece in b.chunks(WRITEBACK_STEP) {
+                f.write_all(piece).map_err(|e| Error::io(path, e))?;
+                n += piece.len() as u64;
+                pending += piece.len();
+                if pending >= WRITEBACK_STEP {
+                    f.start_writeback()?;
+                    pending = 0;
+                }
+            }
         }
         f.commit()?;
         Ok(n)
+    }
+}
+
+/// The blobs of a file, after the head.
+enum Body {
+    /// Plain blobs: consecutive ranges of the records, of these sizes.
+    Plain { records: Vec<u8>, sizes: Vec<usize> },
+    /// Encrypted blobs, one token each.
+    Sealed(Vec<Vec<u8>>),
+}
+
+impl Body {
+    fn blob_sizes(&self) -> Vec<usize> {
+        match self {
+            Body::Plain { sizes, .. } => sizes.clone(),
+            Body::Sealed(blobs) => blobs.iter().map(Vec::len).collect(),
+        }
+    }
+
+    /// The bytes after the head, in order.
+    fn slices(&self) -> Box<dyn Iterator<Item = &[u8]> + '_> {
+        match self {
+            Body::Plain { records, .. } => Box::new(std::iter::once(records.as_slice())),
+            Body::Sealed(blobs) => Box::new(blobs.iter().map(Vec::as_slice)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Body::Plain { records, .. } => records.len(),
+            Body::Sealed(blobs) => blobs.iter().map(Vec::len).sum(),
+        }
     }
 }
 
