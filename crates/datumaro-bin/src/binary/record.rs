@@ -552,7 +552,8 @@ pub(crate) fn put_item(out: &mut Vec<u8>, item: &Item, codes: TypeCodes) -> Resu
     put_media(out, item.media.as_ref())?;
     put_dict(out, &item.attributes)?;
     put_len(out, item.annotations.len())?;
-    for a in &item.annotations {
+    for (j, a) in item.annotations.iter().enumerate() {
+        crate::prefetch::annotations_ahead(&item.annotations, j);
         put_annotation(out, a, codes)?;
     }
     Ok(())

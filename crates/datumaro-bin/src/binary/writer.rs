@@ -129,7 +129,11 @@ impl DatumWriter {
     /// never depend on the number of threads.
     pub fn extend_par(&mut self, items: &[Item]) -> Result<()> {
         if rayon::current_num_threads() <= 1 {
-            return items.iter().try_for_each(|item| self.push(item));
+            for (i, item) in items.iter().enumerate() {
+                crate::prefetch::items_ahead(items, i);
+                self.push(item)?;
+            }
+            return Ok(());
         }
         let codes = self.opts.type_codes;
         let chunks: Vec<(Vec<u8>, Vec<usize>)> = items
@@ -137,7 +141,8 @@ impl DatumWriter {
             .map(|chunk| {
                 let mut buf = Vec::with_capacity(chunk.len() * 512);
                 let mut ends = Vec::with_capacity(chunk.len());
-                for item in chunk {
+                for (i, item) in chunk.iter().enumerate() {
+                    crate::prefetch::items_ahead(chunk, i);
                     put_item(&mut buf, item, codes)?;
                     ends.push(buf.len());
                 }
