@@ -364,10 +364,24 @@ pub(crate) fn put_dict(out: &mut Vec<u8>, m: &Attributes) -> Result<()> {
 
 fn put_f32s(out: &mut Vec<u8>, v: impl ExactSizeIterator<Item = f32>) -> Result<()> {
     put_len(out, v.len())?;
+    out.reserve(v.len() * 4);
     for x in v {
         out.extend_from_slice(&x.to_le_bytes());
     }
     Ok(())
+}
+
+/// A slice of `f32` as little-endian bytes, copied at once on
+/// little-endian machines (the common case: every coordinate list).
+fn put_f32_slice(out: &mut Vec<u8>, v: &[f32]) -> Result<()> {
+    #[cfg(target_endian = "little")]
+    {
+        put_len(out, v.len())?;
+        out.extend_from_slice(bytemuck::cast_slice(v));
+        Ok(())
+    }
+    #[cfg(not(target_endian = "little"))]
+    put_f32s(out, v.iter().copied())
 }
 
 fn put_label(out: &mut Vec<u8>, l: Option<i32>) {
@@ -475,7 +489,7 @@ pub(crate) fn put_annotation(out: &mut Vec<u8>, a: &Annotation, codes: TypeCodes
         } => {
             put_label(out, *label);
             put_i32(out, *z_order);
-            put_f32s(out, points.iter().copied())?;
+            put_f32_slice(out, points)?;
             put_len(out, visibility.len())?;
             for v in visibility {
                 put_i32(out, v.code());
@@ -493,7 +507,7 @@ pub(crate) fn put_annotation(out: &mut Vec<u8>, a: &Annotation, codes: TypeCodes
         } => {
             put_label(out, *label);
             put_i32(out, *z_order);
-            put_f32s(out, points.iter().copied())?;
+            put_f32_slice(out, points)?;
         }
         AnnotationKind::Bbox {
             label,
@@ -507,7 +521,7 @@ pub(crate) fn put_annotation(out: &mut Vec<u8>, a: &Annotation, codes: TypeCodes
         } => {
             put_label(out, *label);
             put_i32(out, *z_order);
-            put_f32s(out, corners.iter().copied())?;
+            put_f32_slice(out, corners)?;
         }
         AnnotationKind::Caption { caption } => put_str(out, caption)?,
         AnnotationKind::Cuboid3d {
