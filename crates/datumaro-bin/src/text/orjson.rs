@@ -129,9 +129,9 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
         out.extend_from_slice(b"null");
         return;
     }
-    if serde_json::to_writer(&mut *out, &x).is_err() {
-        out.extend_from_slice(b"null");
-    }
+    // The printer serde_json calls, without its serializer around it.
+    let mut buf = zmij::Buffer::new();
+    out.extend_from_slice(buf.format_finite(x).as_bytes());
 }
 
 #[cfg(test)]

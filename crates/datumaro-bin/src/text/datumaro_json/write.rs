@@ -5,7 +5,9 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
+use crate::export::{
+    ExportOptions, ExportReport, Naming, check_subset_name, prepare_items, write_streamed,
+};
 use crate::meta::write_dataset_meta;
 use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
@@ -289,26 +291,14 @@ pub fn datumaro_json_document(
 }
 
 /// The document's head (up to `"items":[`) and its items in encoded chunks
-/// (the closing `]}` follows them), so a file can be written without
-/// gathering the whole text in one buffer.
+/// (the closing `]}` follows them).
 fn document_parts(
     infos: &Attributes,
     categories: &Categories,
     media_type: MediaType,
     items: &[Item],
 ) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let mut out = Vec::with_capacity(4096);
-    let _ = write!(
-        out,
-        "{{\"dm_format_version\":\"1.0\",\"media_type\":{}",
-        media_type.code()
-    );
-    key(&mut out, "infos");
-    attrs(&mut out, infos);
-    key(&mut out, "categories");
-    write_value(&mut out, &categories.to_json());
-    key(&mut out, "items");
-    out.push(b'[');
+    let out = document_head(infos, categories, media_type);
     let parts: Vec<Vec<u8>> = items
         .par_chunks(256)
         .enumerate()
@@ -326,6 +316,23 @@ fn document_parts(
     (out, parts)
 }
 
+/// The document's head, up to `"items":[`.
+fn document_head(infos: &Attributes, categories: &Categories, media_type: MediaType) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    let _ = write!(
+        out,
+        "{{\"dm_format_version\":\"1.0\",\"media_type\":{}",
+        media_type.code()
+    );
+    key(&mut out, "infos");
+    attrs(&mut out, infos);
+    key(&mut out, "categories");
+    write_value(&mut out, &categories.to_json());
+    key(&mut out, "items");
+    out.push(b'[');
+    out
+}
+
 /// Writes `ds` as Datumaro JSON under `root`.
 pub fn write_datumaro_json(
     ds: &Dataset,
@@ -341,19 +348,14 @@ pub fn write_datumaro_json(
         }
         check_subset_name(&s.name)?;
         let items = prepare_items(ds, &s.items, root, opts, Naming::Flat, &mut report)?;
-        let (head, parts) = document_parts(&ds.infos, &ds.categories, ds.media_type, &items);
+        let head = document_head(&ds.infos, &ds.categories, ds.media_type);
         let path = ann.join(format!("{}.json", s.name));
-        let mut f = vellum_format_core::AtomicFile::create(&path)?;
-        let mut bytes = 0;
-        for p in std::iter::once(&head)
-            .chain(&parts)
-            .map(Vec::as_slice)
-            .chain([&b"]}"[..]])
-        {
-            f.write_all(p).map_err(|e| Error::io(&path, e))?;
-            bytes += p.len() as u64;
-        }
-        f.commit()?;
+        let bytes = write_streamed(&path, &head, &items, b"]}", |buf, i, item| {
+            if i > 0 {
+                buf.push(b',');
+            }
+            write_item(buf, item);
+        })?;
         report.items += items.len();
         report.bytes += bytes;
         report.files.push(path);
