@@ -92,6 +92,13 @@ pub fn to_vec(v: &Value) -> Vec<u8> {
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings (ids, paths, keys) need no escape: one check that the
+    // compiler vectorises, one copy.
+    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -131,7 +138,45 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
     }
     // The printer serde_json calls, without its serializer around it.
     let mut buf = zmij::Buffer::new();
-    out.extend_from_slice(buf.format_finite(x).as_bytes());
+    put_short(out, buf.format_finite(x).as_bytes());
+}
+
+/// Appends at most 32 bytes with fixed-size moves (two overlapping ones)
+/// instead of a `memcpy` call of unknown length: this runs for every
+/// coordinate of an export.
+#[inline]
+fn put_short(out: &mut Vec<u8>, s: &[u8]) {
+    let n = s.len();
+    if !(8..=32).contains(&n) {
+        out.extend_from_slice(s);
+        return;
+    }
+    let at = out.len();
+    out.extend_from_slice(&[0u8; 32]);
+    if let Some(dst) = out.get_mut(at..at + n) {
+        if n >= 16 {
+            copy_overlapping::<16>(dst, s);
+        } else {
+            copy_overlapping::<8>(dst, s);
+        }
+    }
+    out.truncate(at + n);
+}
+
+/// Copies `s` (`W <= len <= 2W`) into `dst` of the same length as two
+/// `W`-byte moves, the first and the last `W` bytes.
+#[inline(always)]
+fn copy_overlapping<const W: usize>(dst: &mut [u8], s: &[u8]) {
+    let n = s.len();
+    let (Some(head), Some(tail)) = (s.first_chunk::<W>(), s.last_chunk::<W>()) else {
+        return;
+    };
+    if let Some(d) = dst.first_chunk_mut::<W>() {
+        *d = *head;
+    }
+    if let Some(d) = dst.get_mut(n - W..).and_then(|d| d.first_chunk_mut::<W>()) {
+        *d = *tail;
+    }
 }
 
 #[cfg(test)]

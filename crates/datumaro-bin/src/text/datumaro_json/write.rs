@@ -15,12 +15,6 @@ use crate::model::{
 use crate::text::orjson::{write_f64, write_i64, write_object, write_str, write_value};
 use crate::{Error, Result};
 
-fn key(out: &mut Vec<u8>, k: &str) {
-    out.push(b',');
-    write_str(out, k);
-    out.push(b':');
-}
-
 fn f32_list(out: &mut Vec<u8>, v: impl IntoIterator<Item = f32>) {
     out.push(b'[');
     for (i, x) in v.into_iter().enumerate() {
@@ -52,7 +46,7 @@ fn int(out: &mut Vec<u8>, i: impl Into<i64>) {
 }
 
 fn label_id(out: &mut Vec<u8>, l: Option<i32>) {
-    key(out, "label_id");
+    out.extend_from_slice(b",\"label_id\":");
     match l {
         Some(l) => {
             int(out, l);
@@ -62,16 +56,18 @@ fn label_id(out: &mut Vec<u8>, l: Option<i32>) {
 }
 
 fn z_order(out: &mut Vec<u8>, z: i32) {
-    key(out, "z_order");
+    out.extend_from_slice(b",\"z_order\":");
     int(out, z);
 }
 
 fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
     out.extend_from_slice(b"{\"id\":");
     int(out, a.id);
-    key(out, "type");
-    write_str(out, a.kind.name());
-    key(out, "attributes");
+    out.extend_from_slice(b",\"type\":");
+    out.push(b'"');
+    out.extend_from_slice(a.kind.name().as_bytes());
+    out.push(b'"');
+    out.extend_from_slice(b",\"attributes\":");
     attrs(out, &a.attributes);
     out.extend_from_slice(b",\"group\":");
     int(out, a.group);
@@ -87,7 +83,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             rle,
         } => {
             label_id(out, *label);
-            key(out, "rle");
+            out.extend_from_slice(b",\"rle\":");
             out.extend_from_slice(b"{\"counts\":");
             write_str(out, rle.counts());
             out.extend_from_slice(b",\"size\":[");
@@ -104,10 +100,10 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             visibility,
         } => {
             label_id(out, *label);
-            key(out, "points");
+            out.extend_from_slice(b",\"points\":");
             f32_list(out, points.iter().copied());
             z_order(out, *z);
-            key(out, "visibility");
+            out.extend_from_slice(b",\"visibility\":");
             out.push(b'[');
             for (i, v) in visibility.iter().enumerate() {
                 if i > 0 {
@@ -128,7 +124,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             points,
         } => {
             label_id(out, *label);
-            key(out, "points");
+            out.extend_from_slice(b",\"points\":");
             f32_list(out, points.iter().copied());
             z_order(out, *z);
         }
@@ -138,7 +134,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             corners,
         } => {
             label_id(out, *label);
-            key(out, "points");
+            out.extend_from_slice(b",\"points\":");
             f32_list(out, corners.iter().copied());
             z_order(out, *z);
         }
@@ -147,11 +143,11 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
         } => {
             label_id(out, *label);
             z_order(out, *z);
-            key(out, "bbox");
+            out.extend_from_slice(b",\"bbox\":");
             f64_list(out, &a.kind.bbox_xywh().unwrap_or_default());
         }
         AnnotationKind::Caption { caption } => {
-            key(out, "caption");
+            out.extend_from_slice(b",\"caption\":");
             write_str(out, caption);
         }
         AnnotationKind::Cuboid3d {
@@ -161,11 +157,11 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             scale,
         } => {
             label_id(out, *label);
-            key(out, "position");
+            out.extend_from_slice(b",\"position\":");
             f64_list(out, position);
-            key(out, "rotation");
+            out.extend_from_slice(b",\"rotation\":");
             f64_list(out, rotation);
-            key(out, "scale");
+            out.extend_from_slice(b",\"scale\":");
             f64_list(out, scale);
         }
         AnnotationKind::Cuboid2d {
@@ -174,7 +170,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             points,
         } => {
             label_id(out, *label);
-            key(out, "points");
+            out.extend_from_slice(b",\"points\":");
             out.push(b'[');
             for (i, p) in points.iter().enumerate() {
                 if i > 0 {
@@ -206,7 +202,7 @@ fn write_image(out: &mut Vec<u8>, img: &Image) {
 pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
     out.extend_from_slice(b"{\"id\":");
     write_str(out, &item.id);
-    key(out, "annotations");
+    out.extend_from_slice(b",\"annotations\":");
     out.push(b'[');
     for (i, a) in item.annotations.iter().enumerate() {
         if i > 0 {
@@ -216,22 +212,22 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
     }
     out.push(b']');
     if !item.attributes.is_empty() {
-        key(out, "attr");
+        out.extend_from_slice(b",\"attr\":");
         attrs(out, &item.attributes);
     }
     match &item.media {
         None => {}
         Some(Media::Image(img)) => {
-            key(out, "image");
+            out.extend_from_slice(b",\"image\":");
             write_image(out, img);
         }
         Some(Media::PointCloud { path, extra_images }) => {
-            key(out, "point_cloud");
+            out.extend_from_slice(b",\"point_cloud\":");
             out.extend_from_slice(b"{\"path\":");
             write_str(out, path);
             out.push(b'}');
             if !extra_images.is_empty() {
-                key(out, "related_images");
+                out.extend_from_slice(b",\"related_images\":");
                 out.push(b'[');
                 for (i, img) in extra_images.iter().enumerate() {
                     if i > 0 {
@@ -243,7 +239,7 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
             }
         }
         Some(Media::VideoFrame { path, index }) => {
-            key(out, "video_frame");
+            out.extend_from_slice(b",\"video_frame\":");
             out.extend_from_slice(b"{\"video_path\":");
             write_str(out, path);
             let _ = write!(out, ",\"frame_index\":{index}}}");
@@ -254,7 +250,7 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
             start_frame,
             end_frame,
         }) => {
-            key(out, "video");
+            out.extend_from_slice(b",\"video\":");
             out.extend_from_slice(b"{\"path\":");
             write_str(out, path);
             let _ = write!(out, ",\"step\":{step},\"start_frame\":{start_frame}");
@@ -264,7 +260,7 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
             out.push(b'}');
         }
         Some(Media::MediaElement { path }) => {
-            key(out, "media");
+            out.extend_from_slice(b",\"media\":");
             out.extend_from_slice(b"{\"path\":");
             write_str(out, path);
             out.push(b'}');
@@ -324,11 +320,11 @@ fn document_head(infos: &Attributes, categories: &Categories, media_type: MediaT
         "{{\"dm_format_version\":\"1.0\",\"media_type\":{}",
         media_type.code()
     );
-    key(&mut out, "infos");
+    out.extend_from_slice(b",\"infos\":");
     attrs(&mut out, infos);
-    key(&mut out, "categories");
+    out.extend_from_slice(b",\"categories\":");
     write_value(&mut out, &categories.to_json());
-    key(&mut out, "items");
+    out.extend_from_slice(b",\"items\":");
     out.push(b'[');
     out
 }
