@@ -17,7 +17,7 @@ use aes::Aes128;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
 use cbc::cipher::block_padding::Pkcs7;
-use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use cbc::cipher::{BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -164,6 +164,72 @@ impl Fernet {
         token
     }
 
+    /// Encrypts several plaintexts into tokens, each exactly as
+    /// [`Fernet::encrypt`] would (the current time, a random IV of its own),
+    /// faster on one core.
+    ///
+    /// AES-CBC is sequential within a token (each block waits for the one
+    /// before), which leaves the AES unit mostly idle; the chains of up to
+    /// 32 tokens are interleaved so that it works on many independent
+    /// blocks at once. Datumaro encrypts every blob of a file separately, so
+    /// a file's blobs go through here together.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn encrypt_many(&self, plaintexts: &[&[u8]]) -> Vec<Vec<u8>> {
+        let ivs: Vec<[u8; 16]> = plaintexts
+            .iter()
+            .map(|_| {
+                let mut iv = [0u8; 16];
+                os_random(&mut iv);
+                iv
+            })
+            .collect();
+        self.encrypt_many_at(plaintexts, unix_now(), &ivs)
+    }
+
+    /// [`Fernet::encrypt_many`] with a given timestamp and one IV per
+    /// plaintext (`ivs` as long as `plaintexts`; extra plaintexts get no
+    /// token): token `i` is the bytes of `encrypt_at(plaintexts[i],
+    /// timestamp, ivs[i])`.
+    pub fn encrypt_many_at(
+        &self,
+        plaintexts: &[&[u8]],
+        timestamp: u64,
+        ivs: &[[u8; 16]],
+    ) -> Vec<Vec<u8>> {
+        let cipher = Aes128::new(&self.encryption.into());
+        let mut raws: Vec<Vec<u8>> = plaintexts
+            .iter()
+            .zip(ivs)
+            .map(|(p, iv)| {
+                let padded = (p.len() / BLOCK + 1) * BLOCK;
+                let mut raw = Vec::with_capacity(HEADER_LEN + padded + MAC_LEN);
+                raw.push(VERSION);
+                raw.extend_from_slice(&timestamp.to_be_bytes());
+                raw.extend_from_slice(iv);
+                raw.extend_from_slice(p);
+                // PKCS#7: 1 to 16 bytes, each the pad length.
+                let pad = (padded - p.len()) as u8;
+                raw.resize(HEADER_LEN + padded, pad);
+                raw
+            })
+            .collect();
+        for group in raws.chunks_mut(CBC_LANES) {
+            cbc_encrypt_lanes(&cipher, group);
+        }
+        raws.into_iter()
+            .map(|mut raw| {
+                let tag = self.mac(&raw);
+                raw.extend_from_slice(&tag);
+                let mut token = vec![0u8; base64::encoded_len(raw.len(), true).unwrap_or(0)];
+                let n = URL_SAFE.encode_slice(&raw, &mut token).unwrap_or(0);
+                token.truncate(n);
+                token
+            })
+            .collect()
+    }
+
     /// Decrypts a token made by any Fernet implementation with this key.
     /// There is no time-to-live check (datumaro uses none); see
     /// [`Fernet::decrypt_with_ttl`].
@@ -282,6 +348,60 @@ impl Fernet {
         let mut mac = self.keyed_mac();
         mac.update(data);
         mac.finalize().into_bytes().into()
+    }
+}
+
+/// How many CBC chains [`Fernet::encrypt_many`] interleaves: the AES-NI
+/// backend encrypts 8 blocks at once, the VAES ones more, and each call has
+/// a fixed cost (the VAES backends broadcast the round keys).
+const CBC_LANES: usize = 32;
+
+/// AES-128-CBC in place over several raw tokens at once (version,
+/// timestamp, IV, then the padded plaintext; no MAC yet): block `k` of every
+/// token that has one is encrypted in the same call, so the chains overlap
+/// in the AES unit. Each token's bytes are those of its own CBC chain.
+fn cbc_encrypt_lanes(cipher: &Aes128, group: &mut [Vec<u8>]) {
+    let mut prev = [0u128; CBC_LANES];
+    let mut nblocks = [0usize; CBC_LANES];
+    for ((p, n), raw) in prev.iter_mut().zip(&mut nblocks).zip(group.iter()) {
+        let iv = raw
+            .get(HEADER_LEN - 16..HEADER_LEN)
+            .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            .unwrap_or_default();
+        *p = u128::from_ne_bytes(iv);
+        *n = raw.len().saturating_sub(HEADER_LEN) / BLOCK;
+    }
+    let most = nblocks.iter().copied().max().unwrap_or(0);
+    let mut blocks = [aes::Block::default(); CBC_LANES];
+    let mut lane_of = [0usize; CBC_LANES];
+    for k in 0..most {
+        let at = HEADER_LEN + k * BLOCK;
+        let mut n = 0;
+        for (lane, raw) in group.iter().enumerate() {
+            let Some(p) = raw.get(at..at + BLOCK).and_then(|b| <[u8; 16]>::try_from(b).ok())
+            else {
+                continue;
+            };
+            let x = u128::from_ne_bytes(p) ^ prev.get(lane).copied().unwrap_or_default();
+            if let (Some(b), Some(l)) = (blocks.get_mut(n), lane_of.get_mut(n)) {
+                *b = x.to_ne_bytes().into();
+                *l = lane;
+                n += 1;
+            }
+        }
+        let Some(active) = blocks.get_mut(..n) else {
+            break;
+        };
+        cipher.encrypt_blocks(active);
+        for (b, &lane) in active.iter().zip(&lane_of) {
+            let c: [u8; 16] = (*b).into();
+            if let Some(dst) = group.get_mut(lane).and_then(|r| r.get_mut(at..at + BLOCK)) {
+                dst.copy_from_slice(&c);
+            }
+            if let Some(p) = prev.get_mut(lane) {
+                *p = u128::from_ne_bytes(c);
+            }
+        }
     }
 }
 
