@@ -356,6 +356,10 @@ fn relink_media<'a>(
         let dir = dirs
             .entry((kind, subset))
             .or_insert_with(|| MediaDir::list(&root.join(kind.media_dir()).join(subset)));
+        // The listing answers most paths without building the full path.
+        if dir.knows(p) == Some(false) {
+            return None;
+        }
         let src = resolve_media_path(Some(root), kind, subset, p);
         let is_file = match dir.knows(p) {
             Some(known) => known,

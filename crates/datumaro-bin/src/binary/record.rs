@@ -559,6 +559,43 @@ pub(crate) fn put_annotation(out: &mut Vec<u8>, a: &Annotation, codes: TypeCodes
     Ok(())
 }
 
+/// About how long an item's record is, from lengths alone (no attribute
+/// is read): what the writer reserves so that its buffer is allocated once
+/// instead of being copied as it grows. Attribute maps count 32 bytes each.
+pub(crate) fn estimate_item_len(item: &Item) -> usize {
+    let dict = |empty: bool| if empty { 4 } else { 36 };
+    let media = match &item.media {
+        None => 4,
+        Some(Media::Image(img)) => 16 + img.path.len(),
+        Some(Media::PointCloud { path, extra_images }) => {
+            12 + path.len() + extra_images.iter().map(|i| 16 + i.path.len()).sum::<usize>()
+        }
+        Some(m) => 24 + m.path().len(),
+    };
+    let anns: usize = item
+        .annotations
+        .iter()
+        .map(|a| {
+            let body = match &a.kind {
+                AnnotationKind::Label { .. } => 4,
+                AnnotationKind::Mask { rle, .. } => 20 + rle.counts().len(),
+                AnnotationKind::Points {
+                    points, visibility, ..
+                } => 16 + 4 * (points.len() + visibility.len()),
+                AnnotationKind::Polygon { points, .. } | AnnotationKind::Polyline { points, .. } => {
+                    12 + 4 * points.len()
+                }
+                AnnotationKind::Bbox { .. } | AnnotationKind::Ellipse { .. } => 28,
+                AnnotationKind::Caption { caption } => 4 + caption.len(),
+                AnnotationKind::Cuboid3d { .. } => 44,
+                AnnotationKind::Cuboid2d { .. } => 76,
+            };
+            21 + dict(a.attributes.is_empty()) + body
+        })
+        .sum();
+    8 + item.id.len() + item.subset.len() + media + dict(item.attributes.is_empty()) + 4 + anns
+}
+
 /// Writes one item record.
 pub(crate) fn put_item(out: &mut Vec<u8>, item: &Item, codes: TypeCodes) -> Result<()> {
     put_str(out, &item.id)?;

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::binary::Cipher;
 use crate::binary::header::SIGNATURE;
-use crate::binary::record::{TypeCodes, put_dict, put_item};
+use crate::binary::record::{TypeCodes, estimate_item_len, put_dict, put_item};
 use crate::model::{Attributes, Categories, Item, MediaType};
 use crate::text::orjson;
 use crate::{Error, Result};
@@ -128,6 +128,10 @@ impl DatumWriter {
     /// of every record, and the chunks are appended in order, so the bytes
     /// never depend on the number of threads.
     pub fn extend_par(&mut self, items: &[Item]) -> Result<()> {
+        // One allocation for the whole file: growing a buffer of tens of MiB
+        // copies it and touches fresh pages at every step.
+        let estimate: usize = items.iter().map(estimate_item_len).sum();
+        self.records.reserve(estimate + estimate / 16);
         if rayon::current_num_threads() <= 1 {
             for (i, item) in items.iter().enumerate() {
                 crate::prefetch::items_ahead(items, i);
