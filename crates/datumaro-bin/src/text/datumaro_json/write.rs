@@ -12,29 +12,15 @@ use crate::meta::write_dataset_meta;
 use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
 };
-use crate::text::orjson::{write_f64, write_i64, write_object, write_str, write_value};
+use crate::text::orjson::{write_f64_array, write_i64, write_object, write_str, write_value};
 use crate::{Error, Result};
 
-fn f32_list(out: &mut Vec<u8>, v: impl IntoIterator<Item = f32>) {
-    out.push(b'[');
-    for (i, x) in v.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_f64(out, f64::from(x));
-    }
-    out.push(b']');
+fn f32_list(out: &mut Vec<u8>, v: &[f32]) {
+    write_f64_array(out, v.iter().map(|&x| f64::from(x)));
 }
 
 fn f64_list(out: &mut Vec<u8>, v: &[f64]) {
-    out.push(b'[');
-    for (i, &x) in v.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_f64(out, x);
-    }
-    out.push(b']');
+    write_f64_array(out, v.iter().copied());
 }
 
 fn attrs(out: &mut Vec<u8>, m: &Attributes) {
@@ -101,7 +87,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
         } => {
             label_id(out, *label);
             out.extend_from_slice(b",\"points\":");
-            f32_list(out, points.iter().copied());
+            f32_list(out, points);
             z_order(out, *z);
             out.extend_from_slice(b",\"visibility\":");
             out.push(b'[');
@@ -125,7 +111,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
         } => {
             label_id(out, *label);
             out.extend_from_slice(b",\"points\":");
-            f32_list(out, points.iter().copied());
+            f32_list(out, points);
             z_order(out, *z);
         }
         AnnotationKind::Ellipse {
@@ -135,7 +121,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
         } => {
             label_id(out, *label);
             out.extend_from_slice(b",\"points\":");
-            f32_list(out, corners.iter().copied());
+            f32_list(out, corners);
             z_order(out, *z);
         }
         AnnotationKind::Bbox {
@@ -176,7 +162,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
                 if i > 0 {
                     out.push(b',');
                 }
-                f32_list(out, p.iter().copied());
+                f32_list(out, p);
             }
             out.push(b']');
             z_order(out, *z);
