@@ -55,7 +55,14 @@ fn annotation_blocks(a: &Annotation) {
     match &a.kind {
         AnnotationKind::Points { points, .. }
         | AnnotationKind::Polygon { points, .. }
-        | AnnotationKind::Polyline { points, .. } => touch(points.as_ptr()),
+        | AnnotationKind::Polyline { points, .. } => {
+            // The first few lines; the hardware follows the rest.
+            let bytes = std::mem::size_of_val(points.as_slice()).min(256);
+            let base = points.as_ptr().cast::<u8>();
+            for off in (0..bytes).step_by(64) {
+                touch(base.wrapping_add(off));
+            }
+        }
         AnnotationKind::Caption { caption } => touch(caption.as_ptr()),
         AnnotationKind::Mask { rle, .. } => touch(rle.counts().as_ptr()),
         _ => {}

@@ -191,6 +191,7 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
     out.extend_from_slice(b",\"annotations\":");
     out.push(b'[');
     for (i, a) in item.annotations.iter().enumerate() {
+        crate::prefetch::annotations_ahead(&item.annotations, i);
         if i > 0 {
             out.push(b',');
         }
