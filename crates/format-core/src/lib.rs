@@ -11,7 +11,7 @@
 //! | typed views | [`view()`], [`view_as`], [`view_bool`], [`element`], [`encode`], [`Number`] | bytes as typed slices without assuming alignment: borrowed when aligned and native, copied otherwise |
 //! | codecs | [`Codec`], [`Encoder`], [`Decoder`] | zlib, gzip, zstd; one-shot and streaming; a limit on decompressed size |
 //! | digests | [`Digest`] | blake3 content hashes, keyed hashes, hex |
-//! | atomic writes | [`AtomicFile`], [`write_atomic`], [`start_writeback`] | temporary file in the same folder, fsync, rename; early writeback so the fsync waits less |
+//! | atomic writes | [`AtomicFile`], [`write_atomic`], [`start_writeback`] | temporary file in the same folder, fsync, rename; early writeback so the fsync waits less; [`prefer_huge_pages`] for large output buffers |
 //!
 //! What it is not for: knowing any one format. Magic numbers, headers and
 //! records live in the format crates (`vellum-rab`, `vellum-records`, …).
@@ -50,6 +50,7 @@ mod digest;
 mod dtype;
 mod error;
 mod file;
+mod huge_pages;
 mod limits;
 mod private_read;
 mod reader;
@@ -61,6 +62,7 @@ pub use codec::{Codec, Decoder, Encoder};
 pub use digest::Digest;
 pub use dtype::{ByteOrder, DType, Scalar};
 pub use error::{Error, Result};
+pub use huge_pages::prefer_huge_pages;
 pub use file::{Backend, open_bytes, read_bytes, read_prefix, read_range};
 pub use limits::Limits;
 pub use private_read::read_private;

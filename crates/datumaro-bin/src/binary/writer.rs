@@ -132,6 +132,7 @@ impl DatumWriter {
         // copies it and touches fresh pages at every step.
         let estimate: usize = items.iter().map(estimate_item_len).sum();
         self.records.reserve(estimate + estimate / 16);
+        vellum_format_core::prefer_huge_pages(&mut self.records);
         if rayon::current_num_threads() <= 1 {
             for (i, item) in items.iter().enumerate() {
                 crate::prefetch::items_ahead(items, i);
