@@ -276,3 +276,22 @@ fn encrypt_many_is_encrypt_at_per_token() {
         assert_eq!(&f.decrypt(&t).unwrap(), p);
     }
 }
+
+/// Reusing a `FernetBatch` across calls of different sizes gives the same
+/// tokens as fresh calls, and `token_len` predicts every token's length.
+#[test]
+fn encrypt_batch_reuses_buffers_and_token_len_is_exact() {
+    let f = Fernet::new(&[4; 32]);
+    let mut batch = vellum_crypto::FernetBatch::default();
+    for round in [vec![1000usize, 17, 0, 64], vec![5, 5], vec![70_000, 3, 16, 1, 2, 33]] {
+        let plains: Vec<Vec<u8>> = round.iter().map(|&n| vec![0xab; n]).collect();
+        let slices: Vec<&[u8]> = plains.iter().map(Vec::as_slice).collect();
+        let ivs: Vec<[u8; 16]> = (0..slices.len()).map(|i| [i as u8; 16]).collect();
+        let tokens = f.encrypt_batch_at(&slices, 99, &ivs, &mut batch).to_vec();
+        assert_eq!(tokens.len(), slices.len());
+        for ((p, iv), t) in slices.iter().zip(&ivs).zip(&tokens) {
+            assert_eq!(t, &f.encrypt_at(p, 99, *iv));
+            assert_eq!(t.len(), Fernet::token_len(p.len()));
+        }
+    }
+}

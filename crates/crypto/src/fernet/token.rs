@@ -198,36 +198,83 @@ impl Fernet {
         timestamp: u64,
         ivs: &[[u8; 16]],
     ) -> Vec<Vec<u8>> {
-        let cipher = Aes128::new(&self.encryption.into());
-        let mut raws: Vec<Vec<u8>> = plaintexts
+        let mut batch = FernetBatch::default();
+        let n = self.encrypt_batch_at(plaintexts, timestamp, ivs, &mut batch).len();
+        batch.tokens.truncate(n);
+        std::mem::take(&mut batch.tokens)
+    }
+
+    /// [`Fernet::encrypt_many`] into reusable buffers: the tokens are valid
+    /// until the next call with the same `batch`. Encrypting a large file
+    /// batch by batch this way touches the same memory again instead of
+    /// fresh pages for every token.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn encrypt_batch<'b>(
+        &self,
+        plaintexts: &[&[u8]],
+        batch: &'b mut FernetBatch,
+    ) -> &'b [Vec<u8>] {
+        let ivs: Vec<[u8; 16]> = plaintexts
             .iter()
-            .zip(ivs)
-            .map(|(p, iv)| {
-                let padded = (p.len() / BLOCK + 1) * BLOCK;
-                let mut raw = Vec::with_capacity(HEADER_LEN + padded + MAC_LEN);
-                raw.push(VERSION);
-                raw.extend_from_slice(&timestamp.to_be_bytes());
-                raw.extend_from_slice(iv);
-                raw.extend_from_slice(p);
-                // PKCS#7: 1 to 16 bytes, each the pad length.
-                let pad = (padded - p.len()) as u8;
-                raw.resize(HEADER_LEN + padded, pad);
-                raw
+            .map(|_| {
+                let mut iv = [0u8; 16];
+                os_random(&mut iv);
+                iv
             })
             .collect();
-        for group in raws.chunks_mut(CBC_LANES) {
-            cbc_encrypt_lanes(&cipher, group);
+        self.encrypt_batch_at(plaintexts, unix_now(), &ivs, batch)
+    }
+
+    /// [`Fernet::encrypt_batch`] with a given timestamp and IVs, as
+    /// [`Fernet::encrypt_many_at`].
+    pub fn encrypt_batch_at<'b>(
+        &self,
+        plaintexts: &[&[u8]],
+        timestamp: u64,
+        ivs: &[[u8; 16]],
+        batch: &'b mut FernetBatch,
+    ) -> &'b [Vec<u8>] {
+        let n = plaintexts.len().min(ivs.len());
+        let (plaintexts, ivs) = (&plaintexts[..n], &ivs[..n]);
+        if batch.raws.len() < n {
+            batch.raws.resize_with(n, Vec::new);
         }
-        raws.into_iter()
-            .map(|mut raw| {
-                let tag = self.mac(&raw);
-                raw.extend_from_slice(&tag);
-                let mut token = vec![0u8; base64::encoded_len(raw.len(), true).unwrap_or(0)];
-                let n = URL_SAFE.encode_slice(&raw, &mut token).unwrap_or(0);
-                token.truncate(n);
-                token
-            })
-            .collect()
+        if batch.tokens.len() < n {
+            batch.tokens.resize_with(n, Vec::new);
+        }
+        let cipher = Aes128::new(&self.encryption.into());
+        for ((raw, p), iv) in batch.raws.iter_mut().zip(plaintexts).zip(ivs) {
+            let padded = (p.len() / BLOCK + 1) * BLOCK;
+            raw.clear();
+            raw.reserve(HEADER_LEN + padded + MAC_LEN);
+            raw.push(VERSION);
+            raw.extend_from_slice(&timestamp.to_be_bytes());
+            raw.extend_from_slice(iv);
+        }
+        for (plains, raws) in plaintexts
+            .chunks(CBC_LANES)
+            .zip(batch.raws.chunks_mut(CBC_LANES))
+        {
+            cbc_encrypt_lanes(&cipher, plains, raws);
+        }
+        for (raw, token) in batch.raws.iter_mut().zip(batch.tokens.iter_mut()).take(n) {
+            let tag = self.mac(raw);
+            raw.extend_from_slice(&tag);
+            // Same length as last time for same-sized blobs: no refill.
+            token.resize(base64::encoded_len(raw.len(), true).unwrap_or(0), 0);
+            let written = URL_SAFE.encode_slice(&raw[..], &mut token[..]).unwrap_or(0);
+            token.truncate(written);
+        }
+        &batch.tokens[..n]
+    }
+
+    /// The length of the token of an `n`-byte plaintext (url-safe base64,
+    /// with padding, of version, timestamp, IV, padded ciphertext and MAC).
+    pub fn token_len(n: usize) -> usize {
+        let raw = HEADER_LEN + (n / BLOCK + 1) * BLOCK + MAC_LEN;
+        raw.div_ceil(3) * 4
     }
 
     /// Decrypts a token made by any Fernet implementation with this key.
@@ -356,33 +403,48 @@ impl Fernet {
 /// a fixed cost (the VAES backends broadcast the round keys).
 const CBC_LANES: usize = 32;
 
-/// AES-128-CBC in place over several raw tokens at once (version,
-/// timestamp, IV, then the padded plaintext; no MAC yet): block `k` of every
-/// token that has one is encrypted in the same call, so the chains overlap
-/// in the AES unit. Each token's bytes are those of its own CBC chain.
-fn cbc_encrypt_lanes(cipher: &Aes128, group: &mut [Vec<u8>]) {
+/// AES-128-CBC over several plaintexts at once, appending each one's
+/// PKCS#7-padded ciphertext to its raw token (which holds version,
+/// timestamp and IV): block `k` of every token that has one is encrypted in
+/// the same call, so the chains overlap in the AES unit. Each token's bytes
+/// are those of its own CBC chain.
+fn cbc_encrypt_lanes(cipher: &Aes128, plains: &[&[u8]], raws: &mut [Vec<u8>]) {
     let mut prev = [0u128; CBC_LANES];
     let mut nblocks = [0usize; CBC_LANES];
-    for ((p, n), raw) in prev.iter_mut().zip(&mut nblocks).zip(group.iter()) {
+    for ((p, n), (raw, plain)) in prev
+        .iter_mut()
+        .zip(&mut nblocks)
+        .zip(raws.iter().zip(plains))
+    {
         let iv = raw
             .get(HEADER_LEN - 16..HEADER_LEN)
             .and_then(|b| <[u8; 16]>::try_from(b).ok())
             .unwrap_or_default();
         *p = u128::from_ne_bytes(iv);
-        *n = raw.len().saturating_sub(HEADER_LEN) / BLOCK;
+        *n = plain.len() / BLOCK + 1;
     }
     let most = nblocks.iter().copied().max().unwrap_or(0);
     let mut blocks = [aes::Block::default(); CBC_LANES];
     let mut lane_of = [0usize; CBC_LANES];
     for k in 0..most {
-        let at = HEADER_LEN + k * BLOCK;
+        let at = k * BLOCK;
         let mut n = 0;
-        for (lane, raw) in group.iter().enumerate() {
-            let Some(p) = raw.get(at..at + BLOCK).and_then(|b| <[u8; 16]>::try_from(b).ok())
-            else {
-                continue;
+        for (lane, plain) in plains.iter().enumerate() {
+            let block = match plain.get(at..at + BLOCK) {
+                Some(b) => <[u8; 16]>::try_from(b).unwrap_or_default(),
+                None if at <= plain.len() => {
+                    // The last block: the rest, then PKCS#7 padding (1 to
+                    // 16 bytes, each the pad length).
+                    let rest = plain.get(at..).unwrap_or_default();
+                    let mut last = [(BLOCK - rest.len()) as u8; 16];
+                    if let Some(d) = last.get_mut(..rest.len()) {
+                        d.copy_from_slice(rest);
+                    }
+                    last
+                }
+                None => continue,
             };
-            let x = u128::from_ne_bytes(p) ^ prev.get(lane).copied().unwrap_or_default();
+            let x = u128::from_ne_bytes(block) ^ prev.get(lane).copied().unwrap_or_default();
             if let (Some(b), Some(l)) = (blocks.get_mut(n), lane_of.get_mut(n)) {
                 *b = x.to_ne_bytes().into();
                 *l = lane;
@@ -395,13 +457,28 @@ fn cbc_encrypt_lanes(cipher: &Aes128, group: &mut [Vec<u8>]) {
         cipher.encrypt_blocks(active);
         for (b, &lane) in active.iter().zip(&lane_of) {
             let c: [u8; 16] = (*b).into();
-            if let Some(dst) = group.get_mut(lane).and_then(|r| r.get_mut(at..at + BLOCK)) {
-                dst.copy_from_slice(&c);
+            if let Some(raw) = raws.get_mut(lane) {
+                raw.extend_from_slice(&c);
             }
             if let Some(p) = prev.get_mut(lane) {
                 *p = u128::from_ne_bytes(c);
             }
         }
+    }
+}
+
+/// Reusable buffers for [`Fernet::encrypt_batch`].
+#[derive(Default)]
+pub struct FernetBatch {
+    raws: Vec<Vec<u8>>,
+    tokens: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for FernetBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FernetBatch")
+            .field("tokens", &self.tokens.len())
+            .finish_non_exhaustive()
     }
 }
 

@@ -178,9 +178,10 @@ impl DatumWriter {
     pub fn finish(self) -> Result<Vec<u8>> {
         let (mut out, body) = self.parts()?;
         out.reserve(body.len());
-        for b in body.slices() {
+        body.each_slice(|b| {
             out.extend_from_slice(b);
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -221,6 +222,14 @@ impl DatumWriter {
             })
             .collect();
         let body = match cipher {
+            // One thread: Fernet tokens are made batch by batch while the
+            // file is written (their lengths are known in advance), in
+            // reused buffers.
+            Some(Cipher::Fernet(k)) if rayon::current_num_threads() <= 1 => Body::FernetStream {
+                records: self.records,
+                ranges,
+                fernet: k.fernet().clone(),
+            },
             Some(c) => {
                 let plain: Vec<&[u8]> = ranges
                     .iter()
@@ -256,7 +265,7 @@ impl DatumWriter {
         let mut n = head.len() as u64;
         f.write_all(&head).map_err(|e| Error::io(path, e))?;
         let mut pending = 0;
-        for b in body.slices() {
+        body.each_slice(|b| {
             for piece in b.chunks(WRITEBACK_STEP) {
                 f.write_all(piece).map_err(|e| Error::io(path, e))?;
                 n += piece.len() as u64;
@@ -266,7 +275,8 @@ impl DatumWriter {
                     pending = 0;
                 }
             }
-        }
+            Ok(())
+        })?;
         f.commit()?;
         Ok(n)
     }
@@ -278,29 +288,65 @@ enum Body {
     Plain { records: Vec<u8>, sizes: Vec<usize> },
     /// Encrypted blobs, one token each.
     Sealed(Vec<Vec<u8>>),
+    /// Fernet blobs still to encrypt: these ranges of the records.
+    FernetStream {
+        records: Vec<u8>,
+        ranges: Vec<std::ops::Range<usize>>,
+        fernet: vellum_crypto::Fernet,
+    },
 }
+
+/// How many Fernet blobs are encrypted together while streaming: enough
+/// independent CBC chains for the AES unit, few enough that the reused
+/// buffers stay small.
+const FERNET_BATCH: usize = 8;
 
 impl Body {
     fn blob_sizes(&self) -> Vec<usize> {
         match self {
             Body::Plain { sizes, .. } => sizes.clone(),
             Body::Sealed(blobs) => blobs.iter().map(Vec::len).collect(),
+            Body::FernetStream { ranges, .. } => ranges
+                .iter()
+                .map(|r| vellum_crypto::Fernet::token_len(r.len()))
+                .collect(),
         }
     }
 
-    /// The bytes after the head, in order.
-    fn slices(&self) -> Box<dyn Iterator<Item = &[u8]> + '_> {
+    /// Hands the bytes after the head, in order, to `sink`.
+    fn each_slice(&self, mut sink: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
         match self {
-            Body::Plain { records, .. } => Box::new(std::iter::once(records.as_slice())),
-            Body::Sealed(blobs) => Box::new(blobs.iter().map(Vec::as_slice)),
+            Body::Plain { records, .. } => sink(records),
+            Body::Sealed(blobs) => blobs.iter().try_for_each(|b| sink(b)),
+            Body::FernetStream {
+                records,
+                ranges,
+                fernet,
+            } => {
+                let mut batch = vellum_crypto::FernetBatch::default();
+                for group in ranges.chunks(FERNET_BATCH) {
+                    let plains: Vec<&[u8]> = group
+                        .iter()
+                        .map(|r| records.get(r.clone()).unwrap_or_default())
+                        .collect();
+                    let tokens = fernet.encrypt_batch(&plains, &mut batch);
+                    for (t, p) in tokens.iter().zip(&plains) {
+                        // The blob table was written from these lengths.
+                        if t.len() != vellum_crypto::Fernet::token_len(p.len()) {
+                            return Err(Error::Crypto(
+                                "a Fernet token is not the length its table entry says".into(),
+                            ));
+                        }
+                        sink(t)?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
     fn len(&self) -> usize {
-        match self {
-            Body::Plain { records, .. } => records.len(),
-            Body::Sealed(blobs) => blobs.iter().map(Vec::len).sum(),
-        }
+        self.blob_sizes().iter().sum()
     }
 }
 
