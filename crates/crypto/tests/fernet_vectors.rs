@@ -253,7 +253,24 @@ fn python_cryptography_tokens_are_reproduced_and_decrypted() {
 fn encrypt_many_is_encrypt_at_per_token() {
     let f = Fernet::new(&[9; 32]);
     let lens = [
-        0usize, 1, 15, 16, 17, 31, 32, 33, 100, 4096, 65_537, 3, 0, 250_000, 16, 7, 1 << 20, 48,
+        0usize,
+        1,
+        15,
+        16,
+        17,
+        31,
+        32,
+        33,
+        100,
+        4096,
+        65_537,
+        3,
+        0,
+        250_000,
+        16,
+        7,
+        1 << 20,
+        48,
     ];
     let plains: Vec<Vec<u8>> = lens
         .iter()
@@ -266,7 +283,12 @@ fn encrypt_many_is_encrypt_at_per_token() {
         let many = f.encrypt_many_at(&slices, 1_700_000_000, &ivs);
         assert_eq!(many.len(), take);
         for ((p, iv), token) in slices.iter().zip(&ivs).zip(&many) {
-            assert_eq!(token, &f.encrypt_at(p, 1_700_000_000, *iv), "length {}", p.len());
+            assert_eq!(
+                token,
+                &f.encrypt_at(p, 1_700_000_000, *iv),
+                "length {}",
+                p.len()
+            );
             assert_eq!(&f.decrypt(token).unwrap(), p);
         }
     }
@@ -283,7 +305,11 @@ fn encrypt_many_is_encrypt_at_per_token() {
 fn encrypt_batch_reuses_buffers_and_token_len_is_exact() {
     let f = Fernet::new(&[4; 32]);
     let mut batch = vellum_crypto::FernetBatch::default();
-    for round in [vec![1000usize, 17, 0, 64], vec![5, 5], vec![70_000, 3, 16, 1, 2, 33]] {
+    for round in [
+        vec![1000usize, 17, 0, 64],
+        vec![5, 5],
+        vec![70_000, 3, 16, 1, 2, 33],
+    ] {
         let plains: Vec<Vec<u8>> = round.iter().map(|&n| vec![0xab; n]).collect();
         let slices: Vec<&[u8]> = plains.iter().map(Vec::as_slice).collect();
         let ivs: Vec<[u8; 16]> = (0..slices.len()).map(|i| [i as u8; 16]).collect();

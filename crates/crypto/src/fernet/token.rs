@@ -199,7 +199,9 @@ impl Fernet {
         ivs: &[[u8; 16]],
     ) -> Vec<Vec<u8>> {
         let mut batch = FernetBatch::default();
-        let n = self.encrypt_batch_at(plaintexts, timestamp, ivs, &mut batch).len();
+        let n = self
+            .encrypt_batch_at(plaintexts, timestamp, ivs, &mut batch)
+            .len();
         batch.tokens.truncate(n);
         std::mem::take(&mut batch.tokens)
     }

@@ -568,7 +568,11 @@ pub(crate) fn estimate_item_len(item: &Item) -> usize {
         None => 4,
         Some(Media::Image(img)) => 16 + img.path.len(),
         Some(Media::PointCloud { path, extra_images }) => {
-            12 + path.len() + extra_images.iter().map(|i| 16 + i.path.len()).sum::<usize>()
+            12 + path.len()
+                + extra_images
+                    .iter()
+                    .map(|i| 16 + i.path.len())
+                    .sum::<usize>()
         }
         Some(m) => 24 + m.path().len(),
     };
@@ -582,9 +586,8 @@ pub(crate) fn estimate_item_len(item: &Item) -> usize {
                 AnnotationKind::Points {
                     points, visibility, ..
                 } => 16 + 4 * (points.len() + visibility.len()),
-                AnnotationKind::Polygon { points, .. } | AnnotationKind::Polyline { points, .. } => {
-                    12 + 4 * points.len()
-                }
+                AnnotationKind::Polygon { points, .. }
+                | AnnotationKind::Polyline { points, .. } => 12 + 4 * points.len(),
                 AnnotationKind::Bbox { .. } | AnnotationKind::Ellipse { .. } => 28,
                 AnnotationKind::Caption { caption } => 4 + caption.len(),
                 AnnotationKind::Cuboid3d { .. } => 44,

@@ -246,9 +246,8 @@ impl DatumWriter {
         let mut table = Vec::with_capacity(4 + 4 * sizes.len());
         table.extend_from_slice(&len_u32(sizes.len())?.to_le_bytes());
         for n in sizes {
-            let n = i32::try_from(n).map_err(|_| {
-                Error::Unsupported(format!("a blob of {n} bytes (2 GiB at most)"))
-            })?;
+            let n = i32::try_from(n)
+                .map_err(|_| Error::Unsupported(format!("a blob of {n} bytes (2 GiB at most)")))?;
             table.extend_from_slice(&n.to_le_bytes());
         }
         put_field(&mut out, &seal(cipher, table)?)?;
