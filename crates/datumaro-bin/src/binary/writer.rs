@@ -77,6 +77,10 @@ pub struct DatumWriter {
 /// [`AtomicFile::start_writeback`]s.
 pub(crate) const WRITEBACK_STEP: usize = 4 << 20;
 
+/// How many bytes one `write` hands over: large enough that the atomic
+/// file's buffer is bypassed, small enough to stay in the cache on the way.
+const WRITE_PIECE: usize = 1 << 20;
+
 impl DatumWriter {
     /// A writer for a file with these headers.
     pub fn new(
@@ -265,7 +269,7 @@ impl DatumWriter {
         f.write_all(&head).map_err(|e| Error::io(path, e))?;
         let mut pending = 0;
         body.each_slice(|b| {
-            for piece in b.chunks(WRITEBACK_STEP) {
+            for piece in b.chunks(WRITE_PIECE) {
                 f.write_all(piece).map_err(|e| Error::io(path, e))?;
                 n += piece.len() as u64;
                 pending += piece.len();
