@@ -17,11 +17,12 @@ use aes::Aes128;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE;
 use cbc::cipher::block_padding::Pkcs7;
-use cbc::cipher::{BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::{cbc_lanes, url_base64};
 use crate::error::{Error, Result, os_random};
 
 const VERSION: u8 = 0x80;
@@ -170,7 +171,7 @@ impl Fernet {
     ///
     /// AES-CBC is sequential within a token (each block waits for the one
     /// before), which leaves the AES unit mostly idle; the chains of up to
-    /// 32 tokens are interleaved so that it works on many independent
+    /// eight tokens are interleaved so that it works on eight independent
     /// blocks at once. Datumaro encrypts every blob of a file separately, so
     /// a file's blobs go through here together.
     ///
@@ -246,7 +247,6 @@ impl Fernet {
         if batch.tokens.len() < n {
             batch.tokens.resize_with(n, Vec::new);
         }
-        let cipher = Aes128::new(&self.encryption.into());
         for ((raw, p), iv) in batch.raws.iter_mut().zip(plaintexts).zip(ivs) {
             let padded = (p.len() / BLOCK + 1) * BLOCK;
             raw.clear();
@@ -255,19 +255,17 @@ impl Fernet {
             raw.extend_from_slice(&timestamp.to_be_bytes());
             raw.extend_from_slice(iv);
         }
-        for (plains, raws) in plaintexts
-            .chunks(CBC_LANES)
-            .zip(batch.raws.chunks_mut(CBC_LANES))
+        for ((plains, raws), ivs) in plaintexts
+            .chunks(cbc_lanes::LANES)
+            .zip(batch.raws.chunks_mut(cbc_lanes::LANES))
+            .zip(ivs.chunks(cbc_lanes::LANES))
         {
-            cbc_encrypt_lanes(&cipher, plains, raws);
+            cbc_lanes::encrypt(&self.encryption, ivs, plains, raws);
         }
         for (raw, token) in batch.raws.iter_mut().zip(batch.tokens.iter_mut()).take(n) {
             let tag = self.mac(raw);
             raw.extend_from_slice(&tag);
-            // Same length as last time for same-sized blobs: no refill.
-            token.resize(base64::encoded_len(raw.len(), true).unwrap_or(0), 0);
-            let written = URL_SAFE.encode_slice(&raw[..], &mut token[..]).unwrap_or(0);
-            token.truncate(written);
+            url_base64::encode_into(raw, token);
         }
         &batch.tokens[..n]
     }
@@ -397,75 +395,6 @@ impl Fernet {
         let mut mac = self.keyed_mac();
         mac.update(data);
         mac.finalize().into_bytes().into()
-    }
-}
-
-/// How many CBC chains [`Fernet::encrypt_many`] interleaves: the AES-NI
-/// backend encrypts 8 blocks at once, the VAES ones more, and each call has
-/// a fixed cost (the VAES backends broadcast the round keys).
-const CBC_LANES: usize = 32;
-
-/// AES-128-CBC over several plaintexts at once, appending each one's
-/// PKCS#7-padded ciphertext to its raw token (which holds version,
-/// timestamp and IV): block `k` of every token that has one is encrypted in
-/// the same call, so the chains overlap in the AES unit. Each token's bytes
-/// are those of its own CBC chain.
-fn cbc_encrypt_lanes(cipher: &Aes128, plains: &[&[u8]], raws: &mut [Vec<u8>]) {
-    let mut prev = [0u128; CBC_LANES];
-    let mut nblocks = [0usize; CBC_LANES];
-    for ((p, n), (raw, plain)) in prev
-        .iter_mut()
-        .zip(&mut nblocks)
-        .zip(raws.iter().zip(plains))
-    {
-        let iv = raw
-            .get(HEADER_LEN - 16..HEADER_LEN)
-            .and_then(|b| <[u8; 16]>::try_from(b).ok())
-            .unwrap_or_default();
-        *p = u128::from_ne_bytes(iv);
-        *n = plain.len() / BLOCK + 1;
-    }
-    let most = nblocks.iter().copied().max().unwrap_or(0);
-    let mut blocks = [aes::Block::default(); CBC_LANES];
-    let mut lane_of = [0usize; CBC_LANES];
-    for k in 0..most {
-        let at = k * BLOCK;
-        let mut n = 0;
-        for (lane, plain) in plains.iter().enumerate() {
-            let block = match plain.get(at..at + BLOCK) {
-                Some(b) => <[u8; 16]>::try_from(b).unwrap_or_default(),
-                None if at <= plain.len() => {
-                    // The last block: the rest, then PKCS#7 padding (1 to
-                    // 16 bytes, each the pad length).
-                    let rest = plain.get(at..).unwrap_or_default();
-                    let mut last = [(BLOCK - rest.len()) as u8; 16];
-                    if let Some(d) = last.get_mut(..rest.len()) {
-                        d.copy_from_slice(rest);
-                    }
-                    last
-                }
-                None => continue,
-            };
-            let x = u128::from_ne_bytes(block) ^ prev.get(lane).copied().unwrap_or_default();
-            if let (Some(b), Some(l)) = (blocks.get_mut(n), lane_of.get_mut(n)) {
-                *b = x.to_ne_bytes().into();
-                *l = lane;
-                n += 1;
-            }
-        }
-        let Some(active) = blocks.get_mut(..n) else {
-            break;
-        };
-        cipher.encrypt_blocks(active);
-        for (b, &lane) in active.iter().zip(&lane_of) {
-            let c: [u8; 16] = (*b).into();
-            if let Some(raw) = raws.get_mut(lane) {
-                raw.extend_from_slice(&c);
-            }
-            if let Some(p) = prev.get_mut(lane) {
-                *p = u128::from_ne_bytes(c);
-            }
-        }
     }
 }
 
