@@ -2,7 +2,6 @@
 
 mod coco;
 mod datumaro_json;
-mod f32_text;
 pub mod orjson;
 
 pub use coco::{is_coco, read_coco, write_coco};

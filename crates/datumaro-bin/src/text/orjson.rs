@@ -180,23 +180,6 @@ pub fn write_f64_array(out: &mut Vec<u8>, values: impl IntoIterator<Item = f64>)
     out.push(b']');
 }
 
-/// Appends a JSON array of `f32` values as orjson prints them (each as the
-/// `f64` it widens to, like [`write_f64`]), through a direct path for the
-/// usual range ([`f32_text`](super::f32_text)) and the general printer for
-/// the rest.
-pub fn write_f32_array(out: &mut Vec<u8>, values: &[f32]) {
-    out.push(b'[');
-    for (i, &x) in values.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        if !super::f32_text::write_widened(out, x) {
-            write_f64(out, f64::from(x));
-        }
-    }
-    out.push(b']');
-}
-
 /// Appends at most 32 bytes with fixed-size moves (two overlapping ones)
 /// instead of a `memcpy` call of unknown length: this runs for every
 /// coordinate of an export.

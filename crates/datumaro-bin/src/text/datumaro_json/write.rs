@@ -12,13 +12,11 @@ use crate::meta::write_dataset_meta;
 use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
 };
-use crate::text::orjson::{
-    write_f32_array, write_f64_array, write_i64, write_object, write_str, write_value,
-};
+use crate::text::orjson::{write_f64_array, write_i64, write_object, write_str, write_value};
 use crate::{Error, Result};
 
 fn f32_list(out: &mut Vec<u8>, v: &[f32]) {
-    write_f32_array(out, v);
+    write_f64_array(out, v.iter().map(|&x| f64::from(x)));
 }
 
 fn f64_list(out: &mut Vec<u8>, v: &[f64]) {
