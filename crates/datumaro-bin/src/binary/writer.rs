@@ -127,10 +127,8 @@ impl DatumWriter {
 
     /// Appends items, encoding them in parallel on the rayon pool.
     ///
-    /// On one thread, records go straight into the file's buffer. With
-    /// more, items are encoded in chunks, each into one buffer with the end
-    /// of every record, and the chunks are appended in order, so the bytes
-    /// never depend on the number of threads.
+    /// On one thread, records go straight into the file's buffer; with
+    /// more, each thread encodes a contiguous part (see below).
     pub fn extend_par(&mut self, items: &[Item]) -> Result<()> {
         // One allocation for the whole file: growing a buffer of tens of MiB
         // copies it and touches fresh pages at every step.
@@ -149,33 +147,66 @@ impl DatumWriter {
             }
             return Ok(());
         }
+        // Several threads: one contiguous part of the items per thread. The
+        // first part is encoded straight into the file's buffer, the others
+        // into buffers of their own (sized the same way) that are appended
+        // in order; the blob rule is then applied record by record, so the
+        // bytes never depend on the number of threads.
         let codes = self.opts.type_codes;
-        let chunks: Vec<(Vec<u8>, Vec<usize>)> = items
-            .par_chunks(256)
-            .map(|chunk| {
-                let mut buf = Vec::with_capacity(chunk.len() * 512);
-                let mut ends = Vec::with_capacity(chunk.len());
-                for (i, item) in chunk.iter().enumerate() {
-                    crate::prefetch::items_ahead(chunk, i);
-                    put_item(&mut buf, item, codes)?;
-                    ends.push(buf.len());
-                }
-                Ok((buf, ends))
-            })
-            .collect::<Result<_>>()?;
-        for (buf, ends) in &chunks {
+        let per_part = items.len().div_ceil(rayon::current_num_threads()).max(1);
+        let (first, rest) = items.split_at(per_part.min(items.len()));
+        let encode = |buf: &mut Vec<u8>, part: &[Item]| -> Result<Vec<usize>> {
+            let start = buf.len();
+            let mut ends = Vec::with_capacity(part.len());
+            for (i, item) in part.iter().enumerate() {
+                crate::prefetch::items_ahead(part, i);
+                put_item(buf, item, codes)?;
+                ends.push(buf.len() - start);
+            }
+            Ok(ends)
+        };
+        let base = self.records.len();
+        let records = &mut self.records;
+        let (first_ends, others) = rayon::join(
+            || encode(records, first),
+            || {
+                rest.par_chunks(per_part)
+                    .map(|part| {
+                        let mut buf = Vec::new();
+                        buf.reserve(estimate / items.len().max(1) * part.len() * 9 / 8);
+                        vellum_format_core::prefer_huge_pages(&mut buf);
+                        let ends = encode(&mut buf, part)?;
+                        Ok((buf, ends))
+                    })
+                    .collect::<Result<Vec<(Vec<u8>, Vec<usize>)>>>()
+            },
+        );
+        let (first_ends, others) = match (first_ends, others) {
+            (Ok(f), Ok(o)) => (f, o),
+            (Err(e), _) | (_, Err(e)) => {
+                self.records.truncate(base);
+                return Err(e);
+            }
+        };
+        self.end_records(base, &first_ends);
+        for (buf, ends) in &others {
             let base = self.records.len();
             self.records.extend_from_slice(buf);
-            for &end in ends {
-                // Re-apply the blob rule record by record, as `push` would.
-                let rec_end = base + end;
-                self.items += 1;
-                if rec_end - self.blob_start() > self.opts.max_blob_size {
-                    self.blob_ends.push(rec_end);
-                }
-            }
+            self.end_records(base, ends);
         }
         Ok(())
+    }
+
+    /// Applies the blob rule to records appended at `base` (their ends
+    /// relative to it), as `push` does one by one.
+    fn end_records(&mut self, base: usize, ends: &[usize]) {
+        for &end in ends {
+            let rec_end = base + end;
+            self.items += 1;
+            if rec_end - self.blob_start() > self.opts.max_blob_size {
+                self.blob_ends.push(rec_end);
+            }
+        }
     }
 
     /// Items appended so far.
