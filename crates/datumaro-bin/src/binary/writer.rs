@@ -172,8 +172,8 @@ impl DatumWriter {
             || {
                 rest.par_chunks(per_part)
                     .map(|part| {
-                        let mut buf = Vec::new();
-                        buf.reserve(estimate / items.len().max(1) * part.len() * 9 / 8);
+                        let mut buf =
+                            Vec::with_capacity(estimate / items.len().max(1) * part.len() * 9 / 8);
                         vellum_format_core::prefer_huge_pages(&mut buf);
                         let ends = encode(&mut buf, part)?;
                         Ok((buf, ends))
