@@ -283,6 +283,7 @@ impl Fernet {
         for (raw, token) in batch.raws.iter().zip(batch.tokens.iter_mut()).take(n) {
             url_base64::encode_into(raw, token);
         }
+        batch.len = n;
         &batch.tokens[..n]
     }
 
@@ -419,6 +420,14 @@ impl Fernet {
 pub struct FernetBatch {
     raws: Vec<Vec<u8>>,
     tokens: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl FernetBatch {
+    /// The tokens of the last [`Fernet::encrypt_batch`] call.
+    pub fn tokens(&self) -> &[Vec<u8>] {
+        self.tokens.get(..self.len).unwrap_or_default()
+    }
 }
 
 impl std::fmt::Debug for FernetBatch {

@@ -262,10 +262,10 @@ impl DatumWriter {
             })
             .collect();
         let body = match cipher {
-            // One thread: Fernet tokens are made batch by batch while the
-            // file is written (their lengths are known in advance), in
-            // reused buffers.
-            Some(Cipher::Fernet(k)) if rayon::current_num_threads() <= 1 => Body::FernetStream {
+            // Fernet tokens are made batch by batch while the file is
+            // written (their lengths are known in advance), in reused
+            // buffers, one batch per thread at a time.
+            Some(Cipher::Fernet(k)) => Body::FernetStream {
                 records: self.records,
                 ranges,
                 fernet: k.fernet().clone(),
@@ -362,21 +362,40 @@ impl Body {
                 ranges,
                 fernet,
             } => {
-                let mut batch = vellum_crypto::FernetBatch::default();
-                for group in ranges.chunks(FERNET_BATCH) {
-                    let plains: Vec<&[u8]> = group
-                        .iter()
-                        .map(|r| records.get(r.clone()).unwrap_or_default())
-                        .collect();
-                    let tokens = fernet.encrypt_batch(&plains, &mut batch);
-                    for (t, p) in tokens.iter().zip(&plains) {
-                        // The blob table was written from these lengths.
-                        if t.len() != vellum_crypto::Fernet::token_len(p.len()) {
-                            return Err(Error::Crypto(
-                                "a Fernet token is not the length its table entry says".into(),
-                            ));
+                let threads = rayon::current_num_threads().max(1);
+                let mut batches: Vec<vellum_crypto::FernetBatch> =
+                    (0..threads).map(|_| Default::default()).collect();
+                for window in ranges.chunks(FERNET_BATCH * threads) {
+                    let groups: Vec<&[std::ops::Range<usize>]> =
+                        window.chunks(FERNET_BATCH).collect();
+                    let plains = |group: &[std::ops::Range<usize>]| -> Vec<&[u8]> {
+                        group
+                            .iter()
+                            .map(|r| records.get(r.clone()).unwrap_or_default())
+                            .collect()
+                    };
+                    if threads == 1 {
+                        if let (Some(b), Some(g)) = (batches.first_mut(), groups.first()) {
+                            fernet.encrypt_batch(&plains(g), b);
                         }
-                        sink(t)?;
+                    } else {
+                        batches
+                            .par_iter_mut()
+                            .zip(groups.par_iter())
+                            .for_each(|(b, g)| {
+                                fernet.encrypt_batch(&plains(g), b);
+                            });
+                    }
+                    for (b, g) in batches.iter().zip(&groups) {
+                        for (t, r) in b.tokens().iter().zip(g.iter()) {
+                            // The blob table was written from these lengths.
+                            if t.len() != vellum_crypto::Fernet::token_len(r.len()) {
+                                return Err(Error::Crypto(
+                                    "a Fernet token is not the length its table entry says".into(),
+                                ));
+                            }
+                            sink(t)?;
+                        }
                     }
                 }
                 Ok(())
