@@ -110,9 +110,11 @@ pub(crate) fn write_streamed(
         buf.extend_from_slice(tail);
         sink.write(&buf)?;
     } else {
-        let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads * 2];
-        let window = PAR_CHUNK * bufs.len();
-        for (w, group) in items.chunks(window).enumerate() {
+        // Two sets of buffers: while one window is written, the next one
+        // is encoded.
+        let slots = threads * 2;
+        let window = PAR_CHUNK * slots;
+        let encode_window = |bufs: &mut Vec<Vec<u8>>, w: usize, group: &[Item]| {
             bufs.par_iter_mut()
                 .zip(group.par_chunks(PAR_CHUNK))
                 .enumerate()
@@ -124,8 +126,33 @@ pub(crate) fn write_streamed(
                         encode(buf, base + j, item);
                     }
                 });
-            for buf in bufs.iter().take(group.len().div_ceil(PAR_CHUNK)) {
-                sink.write(buf)?;
+            group.len().div_ceil(PAR_CHUNK)
+        };
+        let mut ready: Vec<Vec<u8>> = vec![Vec::new(); slots];
+        let mut spare: Vec<Vec<u8>> = vec![Vec::new(); slots];
+        let mut groups = items.chunks(window).enumerate();
+        let mut filled = match groups.next() {
+            Some((w, group)) => encode_window(&mut ready, w, group),
+            None => 0,
+        };
+        loop {
+            let next = groups.next();
+            let (written, encoded) = rayon::join(
+                || -> Result<()> {
+                    for buf in ready.iter().take(filled) {
+                        sink.write(buf)?;
+                    }
+                    Ok(())
+                },
+                || next.map(|(w, group)| encode_window(&mut spare, w, group)),
+            );
+            written?;
+            match encoded {
+                Some(n) => {
+                    std::mem::swap(&mut ready, &mut spare);
+                    filled = n;
+                }
+                None => break,
             }
         }
         sink.write(tail)?;
