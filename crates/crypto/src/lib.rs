@@ -45,7 +45,9 @@ mod key;
 mod stream;
 
 pub use error::{Error, Result};
-pub use fernet::{DATUMARO_KEY_FILE, DATUMARO_KEY_LEN, DATUMARO_KEY_PREFIX, DatumaroKey, Fernet};
+pub use fernet::{
+    DATUMARO_KEY_FILE, DATUMARO_KEY_LEN, DATUMARO_KEY_PREFIX, DatumaroKey, Fernet, FernetBatch,
+};
 pub use key::{PassphraseParams, Secret, VELLUM_KEY_ENV, VELLUM_KEY_PREFIX, VellumKey};
 pub use stream::{
     DEFAULT_CHUNK_SIZE, MAX_HEADER_LEN, SEALED_MAGIC, SEALED_VERSION, SealedReader, SealedSlice,

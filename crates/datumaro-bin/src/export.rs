@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::binary::{Cipher, WriteOptions};
 use crate::model::{Dataset, Image, Item, Media, MediaType};
 use crate::{Error, Result};
+use vellum_format_core::AtomicFile;
 
 /// Options shared by the exporters.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +44,122 @@ pub struct ExportReport {
     pub media_copied: usize,
     /// Media that could not be copied (source missing), as item ids.
     pub media_missing: Vec<String>,
+}
+
+/// How many bytes of encoded items are gathered before they are written
+/// (at least the 1 MiB of [`AtomicFile`]'s buffer, so writes bypass it).
+const WRITE_STEP: usize = 1 << 20;
+/// Items per chunk when several threads encode.
+const PAR_CHUNK: usize = 128;
+
+/// Writes a text file made of `head`, every item encoded by `encode`, and
+/// `tail`, atomically, streaming: items are encoded into a buffer that is
+/// written and reused (one thread), or into one buffer per chunk of a
+/// window of chunks encoded in parallel and written in order (several), so
+/// the bytes never depend on the number of threads and the file is never
+/// whole in memory. The disk starts writing each few MiB while the next
+/// ones are encoded ([`AtomicFile::start_writeback`]), so the final fsync
+/// has little left to wait for. Returns the file's size.
+pub(crate) fn write_streamed(
+    path: &Path,
+    head: &[u8],
+    items: &[Item],
+    tail: &[u8],
+    encode: impl Fn(&mut Vec<u8>, usize, &Item) + Sync,
+) -> Result<u64> {
+    use rayon::prelude::*;
+    use std::io::Write;
+
+    struct Sink<'a> {
+        f: AtomicFile,
+        path: &'a Path,
+        bytes: u64,
+        pending: usize,
+    }
+    impl Sink<'_> {
+        fn write(&mut self, b: &[u8]) -> Result<()> {
+            self.f.write_all(b).map_err(|e| Error::io(self.path, e))?;
+            self.bytes += b.len() as u64;
+            self.pending += b.len();
+            if self.pending >= crate::binary::WRITEBACK_STEP {
+                self.f.start_writeback()?;
+                self.pending = 0;
+            }
+            Ok(())
+        }
+    }
+
+    let mut sink = Sink {
+        f: AtomicFile::create(path)?,
+        path,
+        bytes: 0,
+        pending: 0,
+    };
+    sink.write(head)?;
+    let threads = rayon::current_num_threads();
+    if threads <= 1 {
+        let mut buf = Vec::with_capacity(WRITE_STEP + WRITE_STEP / 2);
+        for (i, item) in items.iter().enumerate() {
+            crate::prefetch::items_ahead(items, i);
+            encode(&mut buf, i, item);
+            if buf.len() >= WRITE_STEP {
+                sink.write(&buf)?;
+                buf.clear();
+            }
+        }
+        buf.extend_from_slice(tail);
+        sink.write(&buf)?;
+    } else {
+        // Two sets of buffers: while one window is written, the next one
+        // is encoded.
+        let slots = threads * 2;
+        let window = PAR_CHUNK * slots;
+        let encode_window = |bufs: &mut Vec<Vec<u8>>, w: usize, group: &[Item]| {
+            bufs.par_iter_mut()
+                .zip(group.par_chunks(PAR_CHUNK))
+                .enumerate()
+                .for_each(|(k, (buf, chunk))| {
+                    buf.clear();
+                    let base = w * window + k * PAR_CHUNK;
+                    for (j, item) in chunk.iter().enumerate() {
+                        crate::prefetch::items_ahead(chunk, j);
+                        encode(buf, base + j, item);
+                    }
+                });
+            group.len().div_ceil(PAR_CHUNK)
+        };
+        let mut ready: Vec<Vec<u8>> = vec![Vec::new(); slots];
+        let mut spare: Vec<Vec<u8>> = vec![Vec::new(); slots];
+        let mut groups = items.chunks(window).enumerate();
+        let mut filled = match groups.next() {
+            Some((w, group)) => encode_window(&mut ready, w, group),
+            None => 0,
+        };
+        loop {
+            let next = groups.next();
+            let (written, encoded) = rayon::join(
+                || -> Result<()> {
+                    for buf in ready.iter().take(filled) {
+                        sink.write(buf)?;
+                    }
+                    Ok(())
+                },
+                || next.map(|(w, group)| encode_window(&mut spare, w, group)),
+            );
+            written?;
+            match encoded {
+                Some(n) => {
+                    std::mem::swap(&mut ready, &mut spare);
+                    filled = n;
+                }
+                None => break,
+            }
+        }
+        sink.write(tail)?;
+    }
+    let Sink { f, bytes, .. } = sink;
+    f.commit()?;
+    Ok(bytes)
 }
 
 /// Where the source file of a stored media path is: absolute paths as they
@@ -266,6 +383,10 @@ fn relink_media<'a>(
         let dir = dirs
             .entry((kind, subset))
             .or_insert_with(|| MediaDir::list(&root.join(kind.media_dir()).join(subset)));
+        // The listing answers most paths without building the full path.
+        if dir.knows(p) == Some(false) {
+            return None;
+        }
         let src = resolve_media_path(Some(root), kind, subset, p);
         let is_file = match dir.knows(p) {
             Some(known) => known,

@@ -55,6 +55,7 @@ mod error;
 mod export;
 mod meta;
 mod model;
+mod prefetch;
 pub mod synth;
 mod text;
 

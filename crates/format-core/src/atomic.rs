@@ -66,6 +66,20 @@ impl AtomicFile {
         &self.target
     }
 
+    /// Flushes what is buffered and lets the disk start writing everything
+    /// written so far without waiting for it ([`start_writeback`]); call it
+    /// every few MiB of a large file so that [`AtomicFile::commit`]'s
+    /// `fsync` has little left to wait for.
+    ///
+    /// [`start_writeback`]: crate::start_writeback
+    pub fn start_writeback(&mut self) -> Result<()> {
+        if let Some(f) = self.file.as_mut() {
+            f.flush().map_err(|e| Error::io(&self.temp, e))?;
+            crate::writeback::start_writeback(f.get_ref());
+        }
+        Ok(())
+    }
+
     /// Flushes, fsyncs, renames into place and fsyncs the folder.
     pub fn commit(mut self) -> Result<()> {
         let file = self.file.take().expect("file is present until commit");

@@ -11,7 +11,7 @@
 //! | typed views | [`view()`], [`view_as`], [`view_bool`], [`element`], [`encode`], [`Number`] | bytes as typed slices without assuming alignment: borrowed when aligned and native, copied otherwise |
 //! | codecs | [`Codec`], [`Encoder`], [`Decoder`] | zlib, gzip, zstd; one-shot and streaming; a limit on decompressed size |
 //! | digests | [`Digest`] | blake3 content hashes, keyed hashes, hex |
-//! | atomic writes | [`AtomicFile`], [`write_atomic`] | temporary file in the same folder, fsync, rename |
+//! | atomic writes | [`AtomicFile`], [`write_atomic`], [`start_writeback`] | temporary file in the same folder, fsync, rename; early writeback so the fsync waits less; [`prefer_huge_pages`] for large output buffers |
 //! | Python text | [`python_str_repr`] | Python's `repr(str)`, which numpy headers and BEAT string fields hold |
 //!
 //! What it is not for: knowing any one format. Magic numbers, headers and
@@ -51,11 +51,13 @@ mod digest;
 mod dtype;
 mod error;
 mod file;
+mod huge_pages;
 mod limits;
 mod private_read;
 mod python_repr;
 mod reader;
 mod view;
+mod writeback;
 
 pub use atomic::{AtomicFile, sync_parent, write_atomic};
 pub use codec::{Codec, Decoder, Encoder};
@@ -63,10 +65,12 @@ pub use digest::Digest;
 pub use dtype::{ByteOrder, DType, Scalar};
 pub use error::{Error, Result};
 pub use file::{Backend, open_bytes, read_bytes, read_prefix, read_range};
+pub use huge_pages::prefer_huge_pages;
 pub use limits::Limits;
 pub use private_read::read_private;
 pub use python_repr::python_str_repr;
 pub use reader::{ByteReader, checked_product, checked_range};
 pub use view::{Element, Number, element, encode, view, view_as, view_bool};
+pub use writeback::start_writeback;
 
 pub use bytes::Bytes;

@@ -22,6 +22,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::hmac_pair::HmacKey;
+use super::{cbc_lanes, url_base64};
 use crate::error::{Error, Result, os_random};
 
 const VERSION: u8 = 0x80;
@@ -164,6 +166,134 @@ impl Fernet {
         token
     }
 
+    /// Encrypts several plaintexts into tokens, each exactly as
+    /// [`Fernet::encrypt`] would (the current time, a random IV of its own),
+    /// faster on one core.
+    ///
+    /// AES-CBC is sequential within a token (each block waits for the one
+    /// before), which leaves the AES unit mostly idle; the chains of up to
+    /// eight tokens are interleaved so that it works on eight independent
+    /// blocks at once. Datumaro encrypts every blob of a file separately, so
+    /// a file's blobs go through here together.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn encrypt_many(&self, plaintexts: &[&[u8]]) -> Vec<Vec<u8>> {
+        let ivs: Vec<[u8; 16]> = plaintexts
+            .iter()
+            .map(|_| {
+                let mut iv = [0u8; 16];
+                os_random(&mut iv);
+                iv
+            })
+            .collect();
+        self.encrypt_many_at(plaintexts, unix_now(), &ivs)
+    }
+
+    /// [`Fernet::encrypt_many`] with a given timestamp and one IV per
+    /// plaintext (`ivs` as long as `plaintexts`; extra plaintexts get no
+    /// token): token `i` is the bytes of `encrypt_at(plaintexts[i],
+    /// timestamp, ivs[i])`.
+    pub fn encrypt_many_at(
+        &self,
+        plaintexts: &[&[u8]],
+        timestamp: u64,
+        ivs: &[[u8; 16]],
+    ) -> Vec<Vec<u8>> {
+        let mut batch = FernetBatch::default();
+        let n = self
+            .encrypt_batch_at(plaintexts, timestamp, ivs, &mut batch)
+            .len();
+        batch.tokens.truncate(n);
+        std::mem::take(&mut batch.tokens)
+    }
+
+    /// [`Fernet::encrypt_many`] into reusable buffers: the tokens are valid
+    /// until the next call with the same `batch`. Encrypting a large file
+    /// batch by batch this way touches the same memory again instead of
+    /// fresh pages for every token.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn encrypt_batch<'b>(
+        &self,
+        plaintexts: &[&[u8]],
+        batch: &'b mut FernetBatch,
+    ) -> &'b [Vec<u8>] {
+        let ivs: Vec<[u8; 16]> = plaintexts
+            .iter()
+            .map(|_| {
+                let mut iv = [0u8; 16];
+                os_random(&mut iv);
+                iv
+            })
+            .collect();
+        self.encrypt_batch_at(plaintexts, unix_now(), &ivs, batch)
+    }
+
+    /// [`Fernet::encrypt_batch`] with a given timestamp and IVs, as
+    /// [`Fernet::encrypt_many_at`].
+    pub fn encrypt_batch_at<'b>(
+        &self,
+        plaintexts: &[&[u8]],
+        timestamp: u64,
+        ivs: &[[u8; 16]],
+        batch: &'b mut FernetBatch,
+    ) -> &'b [Vec<u8>] {
+        let n = plaintexts.len().min(ivs.len());
+        let (plaintexts, ivs) = (&plaintexts[..n], &ivs[..n]);
+        if batch.raws.len() < n {
+            batch.raws.resize_with(n, Vec::new);
+        }
+        if batch.tokens.len() < n {
+            batch.tokens.resize_with(n, Vec::new);
+        }
+        for ((raw, p), iv) in batch.raws.iter_mut().zip(plaintexts).zip(ivs) {
+            let padded = (p.len() / BLOCK + 1) * BLOCK;
+            raw.clear();
+            raw.reserve(HEADER_LEN + padded + MAC_LEN);
+            raw.push(VERSION);
+            raw.extend_from_slice(&timestamp.to_be_bytes());
+            raw.extend_from_slice(iv);
+        }
+        for ((plains, raws), ivs) in plaintexts
+            .chunks(cbc_lanes::LANES)
+            .zip(batch.raws.chunks_mut(cbc_lanes::LANES))
+            .zip(ivs.chunks(cbc_lanes::LANES))
+        {
+            cbc_lanes::encrypt(&self.encryption, ivs, plains, raws);
+        }
+        // MACs two tokens at a time (two SHA-256 streams side by side).
+        let key = HmacKey::new(&self.signing);
+        let raws = batch.raws.get_mut(..n).unwrap_or_default();
+        for pair in raws.chunks_mut(2) {
+            match pair {
+                [a, b] => {
+                    let (ta, tb) = key.mac_pair(a, b);
+                    a.extend_from_slice(&ta);
+                    b.extend_from_slice(&tb);
+                }
+                [a] => {
+                    let t = key.mac(a);
+                    a.extend_from_slice(&t);
+                }
+                _ => {}
+            }
+        }
+        for (raw, token) in batch.raws.iter().zip(batch.tokens.iter_mut()).take(n) {
+            url_base64::encode_into(raw, token);
+        }
+        batch.len = n;
+        &batch.tokens[..n]
+    }
+
+    /// The length of the token of an `n`-byte plaintext (url-safe base64,
+    /// with padding, of version, timestamp, IV, padded ciphertext and MAC).
+    pub fn token_len(n: usize) -> usize {
+        let raw = HEADER_LEN + (n / BLOCK + 1) * BLOCK + MAC_LEN;
+        raw.div_ceil(3) * 4
+    }
+
     /// Decrypts a token made by any Fernet implementation with this key.
     /// There is no time-to-live check (datumaro uses none); see
     /// [`Fernet::decrypt_with_ttl`].
@@ -282,6 +412,29 @@ impl Fernet {
         let mut mac = self.keyed_mac();
         mac.update(data);
         mac.finalize().into_bytes().into()
+    }
+}
+
+/// Reusable buffers for [`Fernet::encrypt_batch`].
+#[derive(Default)]
+pub struct FernetBatch {
+    raws: Vec<Vec<u8>>,
+    tokens: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl FernetBatch {
+    /// The tokens of the last [`Fernet::encrypt_batch`] call.
+    pub fn tokens(&self) -> &[Vec<u8>] {
+        self.tokens.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for FernetBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FernetBatch")
+            .field("tokens", &self.tokens.len())
+            .finish_non_exhaustive()
     }
 }
 

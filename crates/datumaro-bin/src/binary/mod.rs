@@ -15,4 +15,5 @@ pub use dataset::{datum_files, is_datumaro_binary, read_datumaro_binary, write_d
 pub use header::{DatumHeader, SIGNATURE};
 pub use reader::{DatumReader, Items, ReadOptions};
 pub use record::TypeCodes;
+pub(crate) use writer::WRITEBACK_STEP;
 pub use writer::{DEFAULT_MAX_BLOB_SIZE, DatumWriter, WriteOptions};

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::binary::Cipher;
 use crate::binary::header::SIGNATURE;
-use crate::binary::record::{TypeCodes, put_dict, put_item};
+use crate::binary::record::{TypeCodes, estimate_item_len, put_dict, put_item};
 use crate::model::{Attributes, Categories, Item, MediaType};
 use crate::text::orjson;
 use crate::{Error, Result};
@@ -54,16 +54,32 @@ impl Default for WriteOptions {
 pub const DEFAULT_MAX_BLOB_SIZE: usize = 1 << 20;
 
 /// Builds one `.datum` file.
+///
+/// Records are encoded straight into one buffer that holds them all in
+/// file order; a blob is a range of it (for plain files the blobs are
+/// simply consecutive), so no record is copied into a blob of its own. The
+/// whole file is known before it is written because the blob table (the
+/// size of every blob) comes before the blobs.
 #[derive(Debug)]
 pub struct DatumWriter {
     infos: Attributes,
     categories: Categories,
     media_type: MediaType,
     opts: WriteOptions,
-    blobs: Vec<Vec<u8>>,
-    current: Vec<u8>,
+    /// Every record so far, in order.
+    records: Vec<u8>,
+    /// Where each closed blob ends in `records`.
+    blob_ends: Vec<usize>,
     items: usize,
 }
+
+/// How many bytes are handed to the kernel between two
+/// [`AtomicFile::start_writeback`]s.
+pub(crate) const WRITEBACK_STEP: usize = 4 << 20;
+
+/// How many bytes one `write` hands over: large enough that the atomic
+/// file's buffer is bypassed, small enough to stay in the cache on the way.
+const WRITE_PIECE: usize = 1 << 20;
 
 impl DatumWriter {
     /// A writer for a file with these headers.
@@ -78,59 +94,118 @@ impl DatumWriter {
             categories,
             media_type,
             opts,
-            blobs: Vec::new(),
-            current: Vec::new(),
+            records: Vec::new(),
+            blob_ends: Vec::new(),
             items: 0,
+        }
+    }
+
+    /// Where the open blob starts in `records`.
+    fn blob_start(&self) -> usize {
+        self.blob_ends.last().copied().unwrap_or(0)
+    }
+
+    /// datumaro's rule, after appending an item: a blob longer than
+    /// `max_blob_size` is closed.
+    fn end_record(&mut self) {
+        self.items += 1;
+        if self.records.len() - self.blob_start() > self.opts.max_blob_size {
+            self.blob_ends.push(self.records.len());
         }
     }
 
     /// Appends one item.
     pub fn push(&mut self, item: &Item) -> Result<()> {
-        let mut rec = Vec::with_capacity(256);
-        put_item(&mut rec, item, self.opts.type_codes)?;
-        self.push_record(&rec);
+        let at = self.records.len();
+        if let Err(e) = put_item(&mut self.records, item, self.opts.type_codes) {
+            self.records.truncate(at);
+            return Err(e);
+        }
+        self.end_record();
         Ok(())
     }
 
     /// Appends items, encoding them in parallel on the rayon pool.
     ///
-    /// Items are encoded in chunks, each into one buffer with the end of
-    /// every record, so the encoders allocate per chunk, not per item.
+    /// On one thread, records go straight into the file's buffer; with
+    /// more, each thread encodes a contiguous part (see below).
     pub fn extend_par(&mut self, items: &[Item]) -> Result<()> {
-        let codes = self.opts.type_codes;
-        let chunks: Vec<(Vec<u8>, Vec<usize>)> = items
-            .par_chunks(256)
-            .map(|chunk| {
-                let mut buf = Vec::with_capacity(chunk.len() * 512);
-                let mut ends = Vec::with_capacity(chunk.len());
-                for item in chunk {
-                    put_item(&mut buf, item, codes)?;
-                    ends.push(buf.len());
-                }
-                Ok((buf, ends))
-            })
-            .collect::<Result<_>>()?;
-        for (buf, ends) in &chunks {
-            let mut start = 0;
-            for &end in ends {
-                self.push_record(buf.get(start..end).unwrap_or_default());
-                start = end;
+        // One allocation for the whole file: growing a buffer of tens of MiB
+        // copies it and touches fresh pages at every step.
+        // Every 16th item is enough to size it (and reading every item's
+        // annotations here would take the cache misses twice).
+        const STRIDE: usize = 16;
+        let sample: usize = items.iter().step_by(STRIDE).map(estimate_item_len).sum();
+        let sampled = items.len().div_ceil(STRIDE).max(1);
+        let estimate = sample / sampled * items.len();
+        self.records.reserve(estimate + estimate / 8);
+        vellum_format_core::prefer_huge_pages(&mut self.records);
+        if rayon::current_num_threads() <= 1 {
+            for (i, item) in items.iter().enumerate() {
+                crate::prefetch::items_ahead(items, i);
+                self.push(item)?;
             }
+            return Ok(());
+        }
+        // Several threads: one contiguous part of the items per thread. The
+        // first part is encoded straight into the file's buffer, the others
+        // into buffers of their own (sized the same way) that are appended
+        // in order; the blob rule is then applied record by record, so the
+        // bytes never depend on the number of threads.
+        let codes = self.opts.type_codes;
+        let per_part = items.len().div_ceil(rayon::current_num_threads()).max(1);
+        let (first, rest) = items.split_at(per_part.min(items.len()));
+        let encode = |buf: &mut Vec<u8>, part: &[Item]| -> Result<Vec<usize>> {
+            let start = buf.len();
+            let mut ends = Vec::with_capacity(part.len());
+            for (i, item) in part.iter().enumerate() {
+                crate::prefetch::items_ahead(part, i);
+                put_item(buf, item, codes)?;
+                ends.push(buf.len() - start);
+            }
+            Ok(ends)
+        };
+        let base = self.records.len();
+        let records = &mut self.records;
+        let (first_ends, others) = rayon::join(
+            || encode(records, first),
+            || {
+                rest.par_chunks(per_part)
+                    .map(|part| {
+                        let mut buf =
+                            Vec::with_capacity(estimate / items.len().max(1) * part.len() * 9 / 8);
+                        vellum_format_core::prefer_huge_pages(&mut buf);
+                        let ends = encode(&mut buf, part)?;
+                        Ok((buf, ends))
+                    })
+                    .collect::<Result<Vec<(Vec<u8>, Vec<usize>)>>>()
+            },
+        );
+        let (first_ends, others) = match (first_ends, others) {
+            (Ok(f), Ok(o)) => (f, o),
+            (Err(e), _) | (_, Err(e)) => {
+                self.records.truncate(base);
+                return Err(e);
+            }
+        };
+        self.end_records(base, &first_ends);
+        for (buf, ends) in &others {
+            let base = self.records.len();
+            self.records.extend_from_slice(buf);
+            self.end_records(base, ends);
         }
         Ok(())
     }
 
-    fn push_record(&mut self, rec: &[u8]) {
-        if self.current.capacity() == 0 {
-            // A blob ends just past `max_blob_size`: one allocation per blob
-            // for the usual record sizes.
-            self.current
-                .reserve(self.opts.max_blob_size.saturating_add(4096).min(1 << 26));
-        }
-        self.current.extend_from_slice(rec);
-        self.items += 1;
-        if self.current.len() > self.opts.max_blob_size {
-            self.blobs.push(std::mem::take(&mut self.current));
+    /// Applies the blob rule to records appended at `base` (their ends
+    /// relative to it), as `push` does one by one.
+    fn end_records(&mut self, base: usize, ends: &[usize]) {
+        for &end in ends {
+            let rec_end = base + end;
+            self.items += 1;
+            if rec_end - self.blob_start() > self.opts.max_blob_size {
+                self.blob_ends.push(rec_end);
+            }
         }
     }
 
@@ -141,18 +216,20 @@ impl DatumWriter {
 
     /// The complete file.
     pub fn finish(self) -> Result<Vec<u8>> {
-        let (mut out, blobs) = self.parts()?;
-        out.reserve(blobs.iter().map(Vec::len).sum());
-        for b in &blobs {
+        let (mut out, body) = self.parts()?;
+        out.reserve(body.len());
+        body.each_slice(|b| {
             out.extend_from_slice(b);
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
-    /// Closes the last blob and seals the blobs (encryption) and headers.
-    fn parts(mut self) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
-        if !self.current.is_empty() {
-            self.blobs.push(std::mem::take(&mut self.current));
+    /// Closes the last blob and seals the blobs (encryption) and headers:
+    /// the head of the file (signature to blob table) and the blobs.
+    fn parts(mut self) -> Result<(Vec<u8>, Body)> {
+        if self.records.len() > self.blob_start() {
+            self.blob_ends.push(self.records.len());
         }
         let cipher = self.opts.cipher.as_ref();
         let mut out = Vec::with_capacity(4096);
@@ -174,40 +251,160 @@ impl DatumWriter {
             let inner = dict_field(&v)?;
             put_field(&mut out, &seal(cipher, inner)?)?;
         }
-        let blobs: Vec<Vec<u8>> = match cipher {
-            Some(c) => self
-                .blobs
-                .par_iter()
-                .map(|b| c.seal(b))
-                .collect::<Result<_>>()?,
-            None => self.blobs,
+        let mut start = 0;
+        let ranges: Vec<std::ops::Range<usize>> = self
+            .blob_ends
+            .iter()
+            .map(|&end| {
+                let r = start..end;
+                start = end;
+                r
+            })
+            .collect();
+        let body = match cipher {
+            // Fernet tokens are made batch by batch while the file is
+            // written (their lengths are known in advance), in reused
+            // buffers, one batch per thread at a time.
+            Some(Cipher::Fernet(k)) => Body::FernetStream {
+                records: self.records,
+                ranges,
+                fernet: k.fernet().clone(),
+            },
+            Some(c) => {
+                let plain: Vec<&[u8]> = ranges
+                    .iter()
+                    .map(|r| self.records.get(r.clone()).unwrap_or_default())
+                    .collect();
+                Body::Sealed(c.seal_many(&plain)?)
+            }
+            None => Body::Plain {
+                records: self.records,
+                sizes: ranges.iter().map(|r| r.len()).collect(),
+            },
         };
-        let mut table = Vec::with_capacity(4 + 4 * blobs.len());
-        table.extend_from_slice(&len_u32(blobs.len())?.to_le_bytes());
-        for b in &blobs {
-            let n = i32::try_from(b.len()).map_err(|_| {
-                Error::Unsupported(format!("a blob of {} bytes (2 GiB at most)", b.len()))
-            })?;
+        let sizes = body.blob_sizes();
+        let mut table = Vec::with_capacity(4 + 4 * sizes.len());
+        table.extend_from_slice(&len_u32(sizes.len())?.to_le_bytes());
+        for n in sizes {
+            let n = i32::try_from(n)
+                .map_err(|_| Error::Unsupported(format!("a blob of {n} bytes (2 GiB at most)")))?;
             table.extend_from_slice(&n.to_le_bytes());
         }
         put_field(&mut out, &seal(cipher, table)?)?;
-        Ok((out, blobs))
+        Ok((out, body))
     }
 
-    /// Writes the file atomically to `path` (one fsync at the end); returns
-    /// its size.
+    /// Writes the file atomically to `path` (one fsync at the end, the disk
+    /// writing earlier parts while later ones are handed over); returns its
+    /// size.
     pub fn write_to(self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
         let mut f = AtomicFile::create(path)?;
-        let (head, blobs) = self.parts()?;
+        let (head, body) = self.parts()?;
         let mut n = head.len() as u64;
         f.write_all(&head).map_err(|e| Error::io(path, e))?;
-        for b in &blobs {
-            f.write_all(b).map_err(|e| Error::io(path, e))?;
-            n += b.len() as u64;
-        }
+        let mut pending = 0;
+        body.each_slice(|b| {
+            for piece in b.chunks(WRITE_PIECE) {
+                f.write_all(piece).map_err(|e| Error::io(path, e))?;
+                n += piece.len() as u64;
+                pending += piece.len();
+                if pending >= WRITEBACK_STEP {
+                    f.start_writeback()?;
+                    pending = 0;
+                }
+            }
+            Ok(())
+        })?;
         f.commit()?;
         Ok(n)
+    }
+}
+
+/// The blobs of a file, after the head.
+enum Body {
+    /// Plain blobs: consecutive ranges of the records, of these sizes.
+    Plain { records: Vec<u8>, sizes: Vec<usize> },
+    /// Encrypted blobs, one token each.
+    Sealed(Vec<Vec<u8>>),
+    /// Fernet blobs still to encrypt: these ranges of the records.
+    FernetStream {
+        records: Vec<u8>,
+        ranges: Vec<std::ops::Range<usize>>,
+        fernet: vellum_crypto::Fernet,
+    },
+}
+
+/// How many Fernet blobs are encrypted together while streaming: enough
+/// independent CBC chains for the AES unit, few enough that the reused
+/// buffers stay small.
+const FERNET_BATCH: usize = 4;
+
+impl Body {
+    fn blob_sizes(&self) -> Vec<usize> {
+        match self {
+            Body::Plain { sizes, .. } => sizes.clone(),
+            Body::Sealed(blobs) => blobs.iter().map(Vec::len).collect(),
+            Body::FernetStream { ranges, .. } => ranges
+                .iter()
+                .map(|r| vellum_crypto::Fernet::token_len(r.len()))
+                .collect(),
+        }
+    }
+
+    /// Hands the bytes after the head, in order, to `sink`.
+    fn each_slice(&self, mut sink: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        match self {
+            Body::Plain { records, .. } => sink(records),
+            Body::Sealed(blobs) => blobs.iter().try_for_each(|b| sink(b)),
+            Body::FernetStream {
+                records,
+                ranges,
+                fernet,
+            } => {
+                let threads = rayon::current_num_threads().max(1);
+                let mut batches: Vec<vellum_crypto::FernetBatch> =
+                    (0..threads).map(|_| Default::default()).collect();
+                for window in ranges.chunks(FERNET_BATCH * threads) {
+                    let groups: Vec<&[std::ops::Range<usize>]> =
+                        window.chunks(FERNET_BATCH).collect();
+                    let plains = |group: &[std::ops::Range<usize>]| -> Vec<&[u8]> {
+                        group
+                            .iter()
+                            .map(|r| records.get(r.clone()).unwrap_or_default())
+                            .collect()
+                    };
+                    if threads == 1 {
+                        if let (Some(b), Some(g)) = (batches.first_mut(), groups.first()) {
+                            fernet.encrypt_batch(&plains(g), b);
+                        }
+                    } else {
+                        batches
+                            .par_iter_mut()
+                            .zip(groups.par_iter())
+                            .for_each(|(b, g)| {
+                                fernet.encrypt_batch(&plains(g), b);
+                            });
+                    }
+                    for (b, g) in batches.iter().zip(&groups) {
+                        for (t, r) in b.tokens().iter().zip(g.iter()) {
+                            // The blob table was written from these lengths.
+                            if t.len() != vellum_crypto::Fernet::token_len(r.len()) {
+                                return Err(Error::Crypto(
+                                    "a Fernet token is not the length its table entry says".into(),
+                                ));
+                            }
+                            sink(t)?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.blob_sizes().iter().sum()
     }
 }
 

@@ -5,40 +5,22 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
+use crate::export::{
+    ExportOptions, ExportReport, Naming, check_subset_name, prepare_items, write_streamed,
+};
 use crate::meta::write_dataset_meta;
 use crate::model::{
     Annotation, AnnotationKind, Attributes, Categories, Dataset, Image, Item, Media, MediaType,
 };
-use crate::text::orjson::{write_f64, write_i64, write_object, write_str, write_value};
+use crate::text::orjson::{write_f64_array, write_i64, write_object, write_str, write_value};
 use crate::{Error, Result};
 
-fn key(out: &mut Vec<u8>, k: &str) {
-    out.push(b',');
-    write_str(out, k);
-    out.push(b':');
-}
-
-fn f32_list(out: &mut Vec<u8>, v: impl IntoIterator<Item = f32>) {
-    out.push(b'[');
-    for (i, x) in v.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_f64(out, f64::from(x));
-    }
-    out.push(b']');
+fn f32_list(out: &mut Vec<u8>, v: &[f32]) {
+    write_f64_array(out, v.iter().map(|&x| f64::from(x)));
 }
 
 fn f64_list(out: &mut Vec<u8>, v: &[f64]) {
-    out.push(b'[');
-    for (i, &x) in v.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_f64(out, x);
-    }
-    out.push(b']');
+    write_f64_array(out, v.iter().copied());
 }
 
 fn attrs(out: &mut Vec<u8>, m: &Attributes) {
@@ -50,7 +32,7 @@ fn int(out: &mut Vec<u8>, i: impl Into<i64>) {
 }
 
 fn label_id(out: &mut Vec<u8>, l: Option<i32>) {
-    key(out, "label_id");
+    out.extend_from_slice(b",\"label_id\":");
     match l {
         Some(l) => {
             int(out, l);
@@ -60,16 +42,18 @@ fn label_id(out: &mut Vec<u8>, l: Option<i32>) {
 }
 
 fn z_order(out: &mut Vec<u8>, z: i32) {
-    key(out, "z_order");
+    out.extend_from_slice(b",\"z_order\":");
     int(out, z);
 }
 
 fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
     out.extend_from_slice(b"{\"id\":");
     int(out, a.id);
-    key(out, "type");
-    write_str(out, a.kind.name());
-    key(out, "attributes");
+    out.extend_from_slice(b",\"type\":");
+    out.push(b'"');
+    out.extend_from_slice(a.kind.name().as_bytes());
+    out.push(b'"');
+    out.extend_from_slice(b",\"attributes\":");
     attrs(out, &a.attributes);
     out.extend_from_slice(b",\"group\":");
     int(out, a.group);
@@ -85,7 +69,7 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             rle,
         } => {
             label_id(out, *label);
-            key(out, "rle");
+            out.extend_from_slice(b",\"rle\":");
             out.extend_from_slice(b"{\"counts\":");
             write_str(out, rle.counts());
             out.extend_from_slice(b",\"size\":[");
@@ -102,10 +86,10 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             visibility,
         } => {
             label_id(out, *label);
-            key(out, "points");
-            f32_list(out, points.iter().copied());
+            out.extend_from_slice(b",\"points\":");
+            f32_list(out, points);
             z_order(out, *z);
-            key(out, "visibility");
+            out.extend_from_slice(b",\"visibility\":");
             out.push(b'[');
             for (i, v) in visibility.iter().enumerate() {
                 if i > 0 {
@@ -126,8 +110,8 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             points,
         } => {
             label_id(out, *label);
-            key(out, "points");
-            f32_list(out, points.iter().copied());
+            out.extend_from_slice(b",\"points\":");
+            f32_list(out, points);
             z_order(out, *z);
         }
         AnnotationKind::Ellipse {
@@ -136,8 +120,8 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             corners,
         } => {
             label_id(out, *label);
-            key(out, "points");
-            f32_list(out, corners.iter().copied());
+            out.extend_from_slice(b",\"points\":");
+            f32_list(out, corners);
             z_order(out, *z);
         }
         AnnotationKind::Bbox {
@@ -145,11 +129,11 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
         } => {
             label_id(out, *label);
             z_order(out, *z);
-            key(out, "bbox");
+            out.extend_from_slice(b",\"bbox\":");
             f64_list(out, &a.kind.bbox_xywh().unwrap_or_default());
         }
         AnnotationKind::Caption { caption } => {
-            key(out, "caption");
+            out.extend_from_slice(b",\"caption\":");
             write_str(out, caption);
         }
         AnnotationKind::Cuboid3d {
@@ -159,11 +143,11 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             scale,
         } => {
             label_id(out, *label);
-            key(out, "position");
+            out.extend_from_slice(b",\"position\":");
             f64_list(out, position);
-            key(out, "rotation");
+            out.extend_from_slice(b",\"rotation\":");
             f64_list(out, rotation);
-            key(out, "scale");
+            out.extend_from_slice(b",\"scale\":");
             f64_list(out, scale);
         }
         AnnotationKind::Cuboid2d {
@@ -172,13 +156,13 @@ fn write_annotation(out: &mut Vec<u8>, a: &Annotation) {
             points,
         } => {
             label_id(out, *label);
-            key(out, "points");
+            out.extend_from_slice(b",\"points\":");
             out.push(b'[');
             for (i, p) in points.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                f32_list(out, p.iter().copied());
+                f32_list(out, p);
             }
             out.push(b']');
             z_order(out, *z);
@@ -204,9 +188,10 @@ fn write_image(out: &mut Vec<u8>, img: &Image) {
 pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
     out.extend_from_slice(b"{\"id\":");
     write_str(out, &item.id);
-    key(out, "annotations");
+    out.extend_from_slice(b",\"annotations\":");
     out.push(b'[');
     for (i, a) in item.annotations.iter().enumerate() {
+        crate::prefetch::annotations_ahead(&item.annotations, i);
         if i > 0 {
             out.push(b',');
         }
@@ -214,22 +199,22 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
     }
     out.push(b']');
     if !item.attributes.is_empty() {
-        key(out, "attr");
+        out.extend_from_slice(b",\"attr\":");
         attrs(out, &item.attributes);
     }
     match &item.media {
         None => {}
         Some(Media::Image(img)) => {
-            key(out, "image");
+            out.extend_from_slice(b",\"image\":");
             write_image(out, img);
         }
         Some(Media::PointCloud { path, extra_images }) => {
-            key(out, "point_cloud");
+            out.extend_from_slice(b",\"point_cloud\":");
             out.extend_from_slice(b"{\"path\":");
             write_str(out, path);
             out.push(b'}');
             if !extra_images.is_empty() {
-                key(out, "related_images");
+                out.extend_from_slice(b",\"related_images\":");
                 out.push(b'[');
                 for (i, img) in extra_images.iter().enumerate() {
                     if i > 0 {
@@ -241,7 +226,7 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
             }
         }
         Some(Media::VideoFrame { path, index }) => {
-            key(out, "video_frame");
+            out.extend_from_slice(b",\"video_frame\":");
             out.extend_from_slice(b"{\"video_path\":");
             write_str(out, path);
             let _ = write!(out, ",\"frame_index\":{index}}}");
@@ -252,7 +237,7 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
             start_frame,
             end_frame,
         }) => {
-            key(out, "video");
+            out.extend_from_slice(b",\"video\":");
             out.extend_from_slice(b"{\"path\":");
             write_str(out, path);
             let _ = write!(out, ",\"step\":{step},\"start_frame\":{start_frame}");
@@ -262,7 +247,7 @@ pub(crate) fn write_item(out: &mut Vec<u8>, item: &Item) {
             out.push(b'}');
         }
         Some(Media::MediaElement { path }) => {
-            key(out, "media");
+            out.extend_from_slice(b",\"media\":");
             out.extend_from_slice(b"{\"path\":");
             write_str(out, path);
             out.push(b'}');
@@ -289,26 +274,14 @@ pub fn datumaro_json_document(
 }
 
 /// The document's head (up to `"items":[`) and its items in encoded chunks
-/// (the closing `]}` follows them), so a file can be written without
-/// gathering the whole text in one buffer.
+/// (the closing `]}` follows them).
 fn document_parts(
     infos: &Attributes,
     categories: &Categories,
     media_type: MediaType,
     items: &[Item],
 ) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let mut out = Vec::with_capacity(4096);
-    let _ = write!(
-        out,
-        "{{\"dm_format_version\":\"1.0\",\"media_type\":{}",
-        media_type.code()
-    );
-    key(&mut out, "infos");
-    attrs(&mut out, infos);
-    key(&mut out, "categories");
-    write_value(&mut out, &categories.to_json());
-    key(&mut out, "items");
-    out.push(b'[');
+    let out = document_head(infos, categories, media_type);
     let parts: Vec<Vec<u8>> = items
         .par_chunks(256)
         .enumerate()
@@ -326,6 +299,23 @@ fn document_parts(
     (out, parts)
 }
 
+/// The document's head, up to `"items":[`.
+fn document_head(infos: &Attributes, categories: &Categories, media_type: MediaType) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    let _ = write!(
+        out,
+        "{{\"dm_format_version\":\"1.0\",\"media_type\":{}",
+        media_type.code()
+    );
+    out.extend_from_slice(b",\"infos\":");
+    attrs(&mut out, infos);
+    out.extend_from_slice(b",\"categories\":");
+    write_value(&mut out, &categories.to_json());
+    out.extend_from_slice(b",\"items\":");
+    out.push(b'[');
+    out
+}
+
 /// Writes `ds` as Datumaro JSON under `root`.
 pub fn write_datumaro_json(
     ds: &Dataset,
@@ -341,19 +331,14 @@ pub fn write_datumaro_json(
         }
         check_subset_name(&s.name)?;
         let items = prepare_items(ds, &s.items, root, opts, Naming::Flat, &mut report)?;
-        let (head, parts) = document_parts(&ds.infos, &ds.categories, ds.media_type, &items);
+        let head = document_head(&ds.infos, &ds.categories, ds.media_type);
         let path = ann.join(format!("{}.json", s.name));
-        let mut f = vellum_format_core::AtomicFile::create(&path)?;
-        let mut bytes = 0;
-        for p in std::iter::once(&head)
-            .chain(&parts)
-            .map(Vec::as_slice)
-            .chain([&b"]}"[..]])
-        {
-            f.write_all(p).map_err(|e| Error::io(&path, e))?;
-            bytes += p.len() as u64;
-        }
-        f.commit()?;
+        let bytes = write_streamed(&path, &head, &items, b"]}", |buf, i, item| {
+            if i > 0 {
+                buf.push(b',');
+            }
+            write_item(buf, item);
+        })?;
         report.items += items.len();
         report.bytes += bytes;
         report.files.push(path);
