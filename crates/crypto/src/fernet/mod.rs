@@ -2,7 +2,6 @@
 
 mod cbc_lanes;
 mod datumaro_key;
-mod hmac_pair;
 mod token;
 mod url_base64;
 

@@ -22,7 +22,6 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use super::hmac_pair::HmacKey;
 use super::{cbc_lanes, url_base64};
 use crate::error::{Error, Result, os_random};
 
@@ -263,22 +262,13 @@ impl Fernet {
         {
             cbc_lanes::encrypt(&self.encryption, ivs, plains, raws);
         }
-        // MACs two tokens at a time (two SHA-256 streams side by side).
-        let key = HmacKey::new(&self.signing);
-        let raws = batch.raws.get_mut(..n).unwrap_or_default();
-        for pair in raws.chunks_mut(2) {
-            match pair {
-                [a, b] => {
-                    let (ta, tb) = key.mac_pair(a, b);
-                    a.extend_from_slice(&ta);
-                    b.extend_from_slice(&tb);
-                }
-                [a] => {
-                    let t = key.mac(a);
-                    a.extend_from_slice(&t);
-                }
-                _ => {}
-            }
+        // The keyed HMAC state once, cloned per token.
+        let keyed = self.keyed_mac();
+        for raw in batch.raws.iter_mut().take(n) {
+            let mut mac = keyed.clone();
+            mac.update(raw);
+            let tag: [u8; MAC_LEN] = mac.finalize().into_bytes().into();
+            raw.extend_from_slice(&tag);
         }
         for (raw, token) in batch.raws.iter().zip(batch.tokens.iter_mut()).take(n) {
             url_base64::encode_into(raw, token);
