@@ -134,9 +134,7 @@ impl Fernet {
     /// # Panics
     /// If the operating system's random generator fails.
     pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
-        let mut iv = [0u8; 16];
-        os_random(&mut iv);
-        self.encrypt_at(plaintext, unix_now(), iv)
+        self.encrypt_at(plaintext, unix_now(), random_iv())
     }
 
     /// Encrypts with a given timestamp (Unix seconds) and IV: deterministic,
@@ -178,14 +176,7 @@ impl Fernet {
     /// # Panics
     /// If the operating system's random generator fails.
     pub fn encrypt_many(&self, plaintexts: &[&[u8]]) -> Vec<Vec<u8>> {
-        let ivs: Vec<[u8; 16]> = plaintexts
-            .iter()
-            .map(|_| {
-                let mut iv = [0u8; 16];
-                os_random(&mut iv);
-                iv
-            })
-            .collect();
+        let ivs: Vec<[u8; 16]> = plaintexts.iter().map(|_| random_iv()).collect();
         self.encrypt_many_at(plaintexts, unix_now(), &ivs)
     }
 
@@ -219,14 +210,7 @@ impl Fernet {
         plaintexts: &[&[u8]],
         batch: &'b mut FernetBatch,
     ) -> &'b [Vec<u8>] {
-        let ivs: Vec<[u8; 16]> = plaintexts
-            .iter()
-            .map(|_| {
-                let mut iv = [0u8; 16];
-                os_random(&mut iv);
-                iv
-            })
-            .collect();
+        let ivs: Vec<[u8; 16]> = plaintexts.iter().map(|_| random_iv()).collect();
         self.encrypt_batch_at(plaintexts, unix_now(), &ivs, batch)
     }
 
@@ -426,6 +410,13 @@ impl std::fmt::Debug for FernetBatch {
             .field("tokens", &self.tokens.len())
             .finish_non_exhaustive()
     }
+}
+
+/// A fresh random IV from the operating system.
+fn random_iv() -> [u8; 16] {
+    let mut iv = [0u8; 16];
+    os_random(&mut iv);
+    iv
 }
 
 fn malformed(reason: impl Into<String>) -> Error {
