@@ -117,3 +117,60 @@ fn convert_round_trips_through_every_format() {
     assert_eq!(info["format"], "coco");
     assert_eq!(info["annotations"]["mask"], 6);
 }
+
+/// The text report of `info` gives the same counts as `--json`, for a
+/// streamed binary folder and a loaded COCO folder alike.
+#[test]
+fn info_text_has_the_counts_of_info_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = fixtures().join("multi_blob/datumaro_binary");
+    let coco = tmp.path().join("coco");
+    json_of(
+        vellum()
+            .args(["--json", "convert", "-i"])
+            .arg(&bin)
+            .args(["-f", "coco", "-o"])
+            .arg(&coco),
+    );
+    for dir in [bin, coco] {
+        let info = json_of(vellum().args(["--json", "datumaro", "info"]).arg(&dir));
+        let out = vellum()
+            .args(["datumaro", "info"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(&format!(", {} items", info["items"])),
+            "{text}"
+        );
+        for (name, facts) in info["subsets"].as_object().unwrap() {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("subset {name} ")))
+                .unwrap_or_else(|| panic!("no line for subset {name}: {text}"));
+            assert!(
+                line.contains(&format!(" {} items", facts["items"])),
+                "{line}"
+            );
+        }
+        let total: u64 = info["annotations"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert!(total > 0);
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("annotations:"))
+            .unwrap();
+        for (kind, n) in info["annotations"].as_object().unwrap() {
+            assert!(line.contains(&format!("{kind} {n}")), "{line}");
+        }
+    }
+}

@@ -298,21 +298,17 @@ fn info(path: &Path, key: Option<&str>, g: &Global) -> Result<Outcome> {
         path.display(),
         detected.format.description(),
         ds.media_type.name(),
-        ds.item_count()
+        item_count
     ))?;
-    for s in &ds.subsets {
-        let counts = &subsets[&s.name]["annotations"];
+    for (name, sf) in &facts {
         out(format!(
             "  subset {:<12} {:>8} items  {}",
-            s.name,
-            s.items.len(),
-            summary(counts)
+            name,
+            sf.items,
+            summary(&json!(sf.counts))
         ))?;
     }
-    out(format!(
-        "  annotations: {}",
-        summary(&json!(ds.annotation_counts()))
-    ))?;
+    out(format!("  annotations: {}", summary(&json!(totals))))?;
     let names = cats.label_names();
     out(format!("  labels ({}): {}", names.len(), names.join(", ")))?;
     if let Some(m) = &cats.mask {
