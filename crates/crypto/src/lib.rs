@@ -3,7 +3,7 @@
 //!
 //! | concept | items | what it gives |
 //! | --- | --- | --- |
-//! | Fernet | [`Fernet`] | the public Fernet specification: AES-128-CBC + HMAC-SHA256 tokens, byte-compatible with Python `cryptography.fernet`; MAC checked in constant time before decrypting |
+//! | Fernet | [`Fernet`] | the public Fernet specification: AES-128-CBC + HMAC-SHA256 tokens, byte-compatible with Python `cryptography.fernet`; MAC checked in constant time before decrypting; many tokens at once with their CBC chains interleaved ([`Fernet::encrypt_many`], or streamed piece by piece with [`Fernet::encrypt_pieces`]) |
 //! | datumaro keys | [`DatumaroKey`], [`DATUMARO_KEY_FILE`] | `datum-` + Fernet key strings, `secret_key.txt`, the key check token ("handshake") |
 //! | Vellum keys | [`VellumKey`], [`Secret`], [`PassphraseParams`] | 32 random bytes, `vellum-` + base64url strings, key files, argon2id passphrases; wiped on drop |
 //! | sealed stream | [`seal`], [`unseal`], [`SealedSlice`], [`SealedWriter`], [`SealedReader`], [`StreamHeader`] | XChaCha20-Poly1305 in the STREAM construction, 64 KiB chunks: parallel (rayon), random access to chunk k, bounded-memory `Read`/`Write` adapters; truncation, reordering, duplication, splicing and a wrong key are detected |

@@ -321,3 +321,52 @@ fn encrypt_batch_reuses_buffers_and_token_len_is_exact() {
         }
     }
 }
+
+/// `encrypt_pieces_at` hands over, piece by piece and in order within each
+/// token, exactly the bytes of `encrypt_at`, for token lengths that end on
+/// every base64 phase and cross several pieces; a sink error stops it.
+#[test]
+fn encrypt_pieces_gives_the_tokens_of_encrypt_at() {
+    let f = Fernet::new(&[9; 32]);
+    let lens = [
+        0usize, 1, 2, 3, 15, 16, 17, 47, 48, 49, 1023, 1024, 1025, 70_001, 200_000, 5,
+    ];
+    let plains: Vec<Vec<u8>> = lens
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (0..n).map(|j| (j * 7 + i * 131) as u8).collect())
+        .collect();
+    let ivs: Vec<[u8; 16]> = (0..plains.len()).map(|i| [i as u8 ^ 0x33; 16]).collect();
+    for take in [1, 2, 5, plains.len()] {
+        let slices: Vec<&[u8]> = plains.iter().take(take).map(Vec::as_slice).collect();
+        let mut tokens = vec![Vec::new(); take];
+        let mut pieces = 0;
+        f.encrypt_pieces_at(&slices, 1_600_000_000, &ivs, |i, offset, piece| {
+            assert_eq!(offset, tokens[i].len(), "pieces of token {i} out of order");
+            assert!(!piece.is_empty());
+            tokens[i].extend_from_slice(piece);
+            pieces += 1;
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert!(pieces >= take);
+        for ((p, iv), t) in slices.iter().zip(&ivs).zip(&tokens) {
+            assert_eq!(
+                t,
+                &f.encrypt_at(p, 1_600_000_000, *iv),
+                "length {}",
+                p.len()
+            );
+            assert_eq!(t.len(), Fernet::token_len(p.len()));
+        }
+    }
+    // The first sink error comes back, and nothing is handed over after it.
+    let slices: Vec<&[u8]> = plains.iter().map(Vec::as_slice).collect();
+    let mut calls = 0;
+    let r = f.encrypt_pieces(&slices, |_, _, _| {
+        calls += 1;
+        if calls == 3 { Err(calls) } else { Ok(()) }
+    });
+    assert_eq!(r, Err(3));
+    assert_eq!(calls, 3);
+}

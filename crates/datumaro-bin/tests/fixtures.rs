@@ -322,3 +322,56 @@ fn truncated_json_and_coco_documents_are_errors_naming_the_file() {
         }
     }
 }
+
+/// A Fernet-encrypted file reads back to the same items whether its tokens
+/// were made on one worker or several, written to a file or built in
+/// memory, with many small blobs and a few large ones.
+#[test]
+fn fernet_files_read_back_for_every_worker_count_and_output() {
+    use vellum_datumaro::{Cipher, DatumWriter};
+    let root = fixtures().join("multi_blob/datumaro_binary");
+    let ds = read_datumaro_binary(&root, &ReadOptions::default()).unwrap();
+    let subset = &ds.subsets[0];
+    let cipher = Cipher::generate_datumaro();
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for max_blob_size in [64, 1 << 20] {
+            let writer = || {
+                let mut w = DatumWriter::new(
+                    ds.infos.clone(),
+                    ds.categories.clone(),
+                    ds.media_type,
+                    WriteOptions {
+                        max_blob_size,
+                        cipher: Some(cipher.clone()),
+                        ..WriteOptions::default()
+                    },
+                );
+                w.extend_par(&subset.items).unwrap();
+                w
+            };
+            let tmp = tempfile::tempdir().unwrap();
+            let ann = tmp.path().join("annotations");
+            std::fs::create_dir_all(&ann).unwrap();
+            let file = ann.join(format!("{}.datum", subset.name));
+            let in_memory = pool.install(|| writer().finish().unwrap());
+            let written = pool.install(|| writer().write_to(&file).unwrap());
+            assert_eq!(written, in_memory.len() as u64);
+            let ropts = ReadOptions {
+                cipher: Some(cipher.clone()),
+                ..ReadOptions::default()
+            };
+            for bytes in [std::fs::read(&file).unwrap(), in_memory] {
+                std::fs::write(&file, &bytes).unwrap();
+                let back = read_datumaro_binary(tmp.path(), &ropts).unwrap();
+                assert_eq!(
+                    back.subsets[0].items, subset.items,
+                    "{threads} threads, {max_blob_size}"
+                );
+            }
+        }
+    }
+}

@@ -80,6 +80,30 @@ impl AtomicFile {
         Ok(())
     }
 
+    /// Writes all of `data` at byte `offset` of the file, outside the
+    /// buffer of sequential writes and without moving their position.
+    ///
+    /// It takes `&self`, so several threads can fill regions whose places
+    /// are known in advance (blobs behind a table of their sizes) at once.
+    /// Regions must not overlap each other or what is written sequentially.
+    pub fn write_all_at(&self, data: &[u8], offset: u64) -> Result<()> {
+        let file = self
+            .file
+            .as_ref()
+            .expect("file is present until commit")
+            .get_ref();
+        write_all_at(file, data, offset).map_err(|e| Error::io(&self.temp, e))
+    }
+
+    /// [`AtomicFile::start_writeback`] for what [`AtomicFile::write_all_at`]
+    /// wrote, from any thread (the buffer of sequential writes is not
+    /// flushed).
+    pub fn start_writeback_shared(&self) {
+        if let Some(f) = self.file.as_ref() {
+            crate::writeback::start_writeback(f.get_ref());
+        }
+    }
+
     /// Flushes, fsyncs, renames into place and fsyncs the folder.
     pub fn commit(mut self) -> Result<()> {
         let file = self.file.take().expect("file is present until commit");
@@ -92,6 +116,35 @@ impl AtomicFile {
         sync_parent(&self.target);
         Ok(())
     }
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut data: &[u8], mut offset: u64) -> io::Result<()> {
+    while !data.is_empty() {
+        match std::os::windows::fs::FileExt::seek_write(file, data, offset) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                data = &data[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(any(unix, windows)))]
+fn write_all_at(_: &File, _: &[u8], _: u64) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "positional writes are not supported on this platform",
+    ))
 }
 
 /// Best-effort fsync of a path's folder so a rename is durable (not
@@ -162,5 +215,26 @@ mod tests {
         fs::write(&path, b"old").unwrap();
         write_atomic(&path, b"new").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
+    }
+
+    /// Regions written at their offsets from several threads, around a
+    /// buffered head, make the file in order.
+    #[test]
+    fn positional_regions_from_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"head:").unwrap();
+        std::thread::scope(|s| {
+            for (i, part) in [&b"one,"[..], b"two,", b"three"].into_iter().enumerate() {
+                let f = &f;
+                s.spawn(move || {
+                    f.write_all_at(part, [5u64, 9, 13][i]).unwrap();
+                    f.start_writeback_shared();
+                });
+            }
+        });
+        f.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"head:one,two,three");
     }
 }

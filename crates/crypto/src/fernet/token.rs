@@ -168,8 +168,8 @@ impl Fernet {
     /// faster on one core.
     ///
     /// AES-CBC is sequential within a token (each block waits for the one
-    /// before), which leaves the AES unit mostly idle; the chains of up to
-    /// eight tokens are interleaved so that it works on eight independent
+    /// before), which leaves the AES unit mostly idle; the chains of all
+    /// the tokens are interleaved so that it works on many independent
     /// blocks at once. Datumaro encrypts every blob of a file separately, so
     /// a file's blobs go through here together.
     ///
@@ -239,13 +239,7 @@ impl Fernet {
             raw.extend_from_slice(&timestamp.to_be_bytes());
             raw.extend_from_slice(iv);
         }
-        for ((plains, raws), ivs) in plaintexts
-            .chunks(cbc_lanes::LANES)
-            .zip(batch.raws.chunks_mut(cbc_lanes::LANES))
-            .zip(ivs.chunks(cbc_lanes::LANES))
-        {
-            cbc_lanes::encrypt(&self.encryption, ivs, plains, raws);
-        }
+        cbc_lanes::encrypt(&self.encryption, ivs, plaintexts, &mut batch.raws[..n]);
         // The keyed HMAC state once, cloned per token.
         let keyed = self.keyed_mac();
         for raw in batch.raws.iter_mut().take(n) {
@@ -259,6 +253,102 @@ impl Fernet {
         }
         batch.len = n;
         &batch.tokens[..n]
+    }
+
+    /// Encrypts several plaintexts into tokens, each exactly as
+    /// [`Fernet::encrypt`] would make it, but hands each token's text over
+    /// in pieces instead of building it: `sink(i, offset, piece)` receives
+    /// bytes `offset..offset + piece.len()` of token `i`, whose length is
+    /// [`Fernet::token_len`] of plaintext `i`. Pieces come in order within a
+    /// token, the tokens interleaved.
+    ///
+    /// Memory stays at a few tens of KiB per token whatever their size, and
+    /// the chains of all the tokens go through AES together (as in
+    /// [`Fernet::encrypt_many`]), so a writer can put every piece straight
+    /// at its place in a file.
+    ///
+    /// ```
+    /// use vellum_crypto::Fernet;
+    /// let f = Fernet::generate();
+    /// let plains: [&[u8]; 2] = [b"first blob", b"second"];
+    /// let mut tokens = vec![Vec::new(); 2];
+    /// f.encrypt_pieces(&plains, |i, offset, piece| {
+    ///     assert_eq!(offset, tokens[i].len());
+    ///     tokens[i].extend_from_slice(piece);
+    ///     Ok::<(), std::convert::Infallible>(())
+    /// })
+    /// .unwrap();
+    /// assert_eq!(tokens[0].len(), Fernet::token_len(10));
+    /// assert_eq!(f.decrypt(&tokens[1])?, b"second");
+    /// # Ok::<(), vellum_crypto::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first error `sink` returns; encryption stops there.
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn encrypt_pieces<E>(
+        &self,
+        plaintexts: &[&[u8]],
+        sink: impl FnMut(usize, usize, &[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let ivs: Vec<[u8; 16]> = plaintexts.iter().map(|_| random_iv()).collect();
+        self.encrypt_pieces_at(plaintexts, unix_now(), &ivs, sink)
+    }
+
+    /// [`Fernet::encrypt_pieces`] with a given timestamp and one IV per
+    /// plaintext, as [`Fernet::encrypt_many_at`] (plaintexts beyond `ivs`
+    /// get no token).
+    ///
+    /// # Errors
+    /// The first error `sink` returns.
+    pub fn encrypt_pieces_at<E>(
+        &self,
+        plaintexts: &[&[u8]],
+        timestamp: u64,
+        ivs: &[[u8; 16]],
+        mut sink: impl FnMut(usize, usize, &[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let n = plaintexts.len().min(ivs.len());
+        let (plaintexts, ivs) = (&plaintexts[..n], &ivs[..n]);
+        let keyed = self.keyed_mac();
+        let mut texts: Vec<TokenText> = ivs
+            .iter()
+            .map(|iv| {
+                let mut header = [0u8; HEADER_LEN];
+                header[0] = VERSION;
+                header[1..9].copy_from_slice(&timestamp.to_be_bytes());
+                header[9..].copy_from_slice(iv);
+                let mut t = TokenText::new(keyed.clone());
+                t.signed(&header);
+                t
+            })
+            .collect();
+        let mut failed = None;
+        cbc_lanes::encrypt_tiles(&self.encryption, ivs, plaintexts, |lane, ciphertext| {
+            let Some(t) = texts.get_mut(lane) else {
+                return true;
+            };
+            t.signed(ciphertext);
+            if t.used >= TokenText::PIECE
+                && let Err(e) = t.send(lane, &mut sink)
+            {
+                failed = Some(e);
+                return false;
+            }
+            true
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        for (lane, t) in texts.iter_mut().enumerate() {
+            let tag: [u8; MAC_LEN] = t.mac.clone().finalize().into_bytes().into();
+            t.push(&tag);
+            t.finish();
+            t.send(lane, &mut sink)?;
+        }
+        Ok(())
     }
 
     /// The length of the token of an `n`-byte plaintext (url-safe base64,
@@ -409,6 +499,102 @@ impl std::fmt::Debug for FernetBatch {
         f.debug_struct("FernetBatch")
             .field("tokens", &self.tokens.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The text of one token while it is made piece by piece: the running
+/// MAC, and url-safe base64 of the raw bytes so far, kept until a piece is
+/// large enough to hand over.
+struct TokenText {
+    mac: HmacSha256,
+    /// Raw bytes (at most 2) waiting for a whole 3-byte base64 group.
+    carry: [u8; 3],
+    carried: usize,
+    /// Text not yet handed over: `text[..used]` (the buffer is zeroed once
+    /// and then reused, never cleared).
+    text: Vec<u8>,
+    used: usize,
+    /// Text handed over so far.
+    sent: usize,
+}
+
+impl TokenText {
+    /// Text handed over at a time: large, because every piece is a system
+    /// call when it goes to a file.
+    const PIECE: usize = 256 << 10;
+
+    fn new(mac: HmacSha256) -> TokenText {
+        TokenText {
+            mac,
+            carry: [0; 3],
+            carried: 0,
+            text: Vec::new(),
+            used: 0,
+            sent: 0,
+        }
+    }
+
+    /// Raw bytes covered by the MAC: MAC them and encode them.
+    fn signed(&mut self, raw: &[u8]) {
+        self.mac.update(raw);
+        self.push(raw);
+    }
+
+    /// Appends the base64 of `raw`, whole groups of 3 bytes only; up to 2
+    /// bytes wait in `carry` for the next call or [`TokenText::finish`].
+    fn push(&mut self, mut raw: &[u8]) {
+        if self.carried > 0 {
+            let take = (3 - self.carried).min(raw.len());
+            let (head, rest) = raw.split_at(take);
+            self.carry[self.carried..self.carried + take].copy_from_slice(head);
+            self.carried += take;
+            raw = rest;
+            if self.carried < 3 {
+                return;
+            }
+            let group = self.carry;
+            self.append_base64(&group);
+            self.carried = 0;
+        }
+        let (whole, rest) = raw.split_at(raw.len() / 3 * 3);
+        self.append_base64(whole);
+        self.carry[..rest.len()].copy_from_slice(rest);
+        self.carried = rest.len();
+    }
+
+    /// Encodes the last 0 to 2 bytes, with `=` padding.
+    fn finish(&mut self) {
+        let last = self.carry;
+        self.append_base64(&last[..self.carried]);
+        self.carried = 0;
+    }
+
+    /// Appends the url-safe base64 (with padding) of `raw` to the text.
+    fn append_base64(&mut self, raw: &[u8]) {
+        let len = base64::encoded_len(raw.len(), true).unwrap_or(0);
+        if self.text.len() < self.used + len {
+            // Zeroed once: a piece plus what one more tile adds.
+            let room = (self.used + len).max(Self::PIECE + 4 * cbc_lanes::TILE * BLOCK);
+            self.text.resize(room, 0);
+        }
+        let n = URL_SAFE
+            .encode_slice(raw, &mut self.text[self.used..])
+            .unwrap_or(0);
+        self.used += n;
+    }
+
+    /// Hands the text so far to `sink` as the next piece of token `lane`.
+    fn send<E>(
+        &mut self,
+        lane: usize,
+        sink: &mut impl FnMut(usize, usize, &[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        if self.used > 0 {
+            sink(lane, self.sent, &self.text[..self.used])?;
+            self.sent += self.used;
+            self.used = 0;
+        }
+        Ok(())
     }
 }
 

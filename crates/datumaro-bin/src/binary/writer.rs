@@ -217,6 +217,36 @@ impl DatumWriter {
     /// The complete file.
     pub fn finish(self) -> Result<Vec<u8>> {
         let (mut out, body) = self.parts()?;
+        if let Body::FernetStream {
+            records,
+            ranges,
+            fernet,
+        } = &body
+        {
+            // Every token into its own place of the output, in parallel.
+            let head = out.len();
+            out.resize(head + body.len(), 0);
+            let mut rest = out.get_mut(head..).unwrap_or_default();
+            let mut places = Vec::with_capacity(ranges.len());
+            for r in ranges {
+                let (place, after) = rest.split_at_mut(vellum_crypto::Fernet::token_len(r.len()));
+                places.push(std::sync::Mutex::new(place));
+                rest = after;
+            }
+            fernet_pieces(records, ranges, fernet, &|blob, offset, piece| {
+                let mut place = places
+                    .get(blob)
+                    .ok_or_else(|| Error::Crypto("a Fernet piece of no blob".into()))?
+                    .lock()
+                    .map_err(|_| Error::Crypto("a Fernet worker panicked".into()))?;
+                place
+                    .get_mut(offset..offset + piece.len())
+                    .ok_or_else(|| Error::Crypto(TOKEN_LEN_MISMATCH.into()))?
+                    .copy_from_slice(piece);
+                Ok(())
+            })?;
+            return Ok(out);
+        }
         out.reserve(body.len());
         body.each_slice(|b| {
             out.extend_from_slice(b);
@@ -303,19 +333,51 @@ impl DatumWriter {
         let (head, body) = self.parts()?;
         let mut n = head.len() as u64;
         f.write_all(&head).map_err(|e| Error::io(path, e))?;
-        let mut pending = 0;
-        body.each_slice(|b| {
-            for piece in b.chunks(WRITE_PIECE) {
-                f.write_all(piece).map_err(|e| Error::io(path, e))?;
-                n += piece.len() as u64;
-                pending += piece.len();
-                if pending >= WRITEBACK_STEP {
-                    f.start_writeback()?;
-                    pending = 0;
-                }
+        if let Body::FernetStream {
+            records,
+            ranges,
+            fernet,
+        } = &body
+        {
+            // Each token straight to its place in the file (the blob table
+            // already gave every length), from every worker at once.
+            let mut places = Vec::with_capacity(ranges.len());
+            for r in ranges {
+                let len = vellum_crypto::Fernet::token_len(r.len());
+                places.push((n, len));
+                n += len as u64;
             }
-            Ok(())
-        })?;
+            let pending = std::sync::atomic::AtomicUsize::new(0);
+            let f = &f;
+            fernet_pieces(records, ranges, fernet, &|blob, offset, piece| {
+                let &(start, len) = places
+                    .get(blob)
+                    .ok_or_else(|| Error::Crypto("a Fernet piece of no blob".into()))?;
+                if offset + piece.len() > len {
+                    return Err(Error::Crypto(TOKEN_LEN_MISMATCH.into()));
+                }
+                f.write_all_at(piece, start + offset as u64)?;
+                let before = pending.fetch_add(piece.len(), std::sync::atomic::Ordering::Relaxed);
+                if (before + piece.len()) / WRITEBACK_STEP > before / WRITEBACK_STEP {
+                    f.start_writeback_shared();
+                }
+                Ok(())
+            })?;
+        } else {
+            let mut pending = 0;
+            body.each_slice(|b| {
+                for piece in b.chunks(WRITE_PIECE) {
+                    f.write_all(piece).map_err(|e| Error::io(path, e))?;
+                    n += piece.len() as u64;
+                    pending += piece.len();
+                    if pending >= WRITEBACK_STEP {
+                        f.start_writeback()?;
+                        pending = 0;
+                    }
+                }
+                Ok(())
+            })?;
+        }
         f.commit()?;
         Ok(n)
     }
@@ -335,10 +397,41 @@ enum Body {
     },
 }
 
-/// How many Fernet blobs are encrypted together while streaming: enough
-/// independent CBC chains for the AES unit, few enough that the reused
-/// buffers stay small.
-const FERNET_BATCH: usize = 4;
+const TOKEN_LEN_MISMATCH: &str = "a Fernet token is not the length its table entry says";
+
+/// Where [`fernet_pieces`] puts a piece: `(blob, offset in its token,
+/// bytes)`, from any worker.
+type PutPiece<'a> = dyn Fn(usize, usize, &[u8]) -> Result<()> + Sync + 'a;
+
+/// Encrypts `ranges` of `records` as Fernet tokens (one per blob) and hands
+/// each piece of token text to `put(blob, offset in its token, piece)`.
+/// The blobs are split into one run of consecutive blobs per worker; a
+/// worker interleaves the CBC chains of all its blobs
+/// ([`vellum_crypto::Fernet::encrypt_pieces`]), so memory stays at a few
+/// tens of KiB per blob and nothing is copied twice.
+fn fernet_pieces(
+    records: &[u8],
+    ranges: &[std::ops::Range<usize>],
+    fernet: &vellum_crypto::Fernet,
+    put: &PutPiece<'_>,
+) -> Result<()> {
+    let plains: Vec<&[u8]> = ranges
+        .iter()
+        .map(|r| records.get(r.clone()).unwrap_or_default())
+        .collect();
+    let workers = rayon::current_num_threads().clamp(1, plains.len().max(1));
+    let per = plains.len().div_ceil(workers).max(1);
+    let run = |first: usize, group: &[&[u8]]| {
+        fernet.encrypt_pieces(group, |i, offset, piece| put(first + i, offset, piece))
+    };
+    if workers == 1 {
+        return run(0, &plains);
+    }
+    plains
+        .par_chunks(per)
+        .enumerate()
+        .try_for_each(|(g, group)| run(g * per, group))
+}
 
 impl Body {
     fn blob_sizes(&self) -> Vec<usize> {
@@ -357,49 +450,10 @@ impl Body {
         match self {
             Body::Plain { records, .. } => sink(records),
             Body::Sealed(blobs) => blobs.iter().try_for_each(|b| sink(b)),
-            Body::FernetStream {
-                records,
-                ranges,
-                fernet,
-            } => {
-                let threads = rayon::current_num_threads().max(1);
-                let mut batches: Vec<vellum_crypto::FernetBatch> =
-                    (0..threads).map(|_| Default::default()).collect();
-                for window in ranges.chunks(FERNET_BATCH * threads) {
-                    let groups: Vec<&[std::ops::Range<usize>]> =
-                        window.chunks(FERNET_BATCH).collect();
-                    let plains = |group: &[std::ops::Range<usize>]| -> Vec<&[u8]> {
-                        group
-                            .iter()
-                            .map(|r| records.get(r.clone()).unwrap_or_default())
-                            .collect()
-                    };
-                    if threads == 1 {
-                        if let (Some(b), Some(g)) = (batches.first_mut(), groups.first()) {
-                            fernet.encrypt_batch(&plains(g), b);
-                        }
-                    } else {
-                        batches
-                            .par_iter_mut()
-                            .zip(groups.par_iter())
-                            .for_each(|(b, g)| {
-                                fernet.encrypt_batch(&plains(g), b);
-                            });
-                    }
-                    for (b, g) in batches.iter().zip(&groups) {
-                        for (t, r) in b.tokens().iter().zip(g.iter()) {
-                            // The blob table was written from these lengths.
-                            if t.len() != vellum_crypto::Fernet::token_len(r.len()) {
-                                return Err(Error::Crypto(
-                                    "a Fernet token is not the length its table entry says".into(),
-                                ));
-                            }
-                            sink(t)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
+            // Written in place by `fernet_pieces`, never as slices.
+            Body::FernetStream { .. } => Err(Error::Crypto(
+                "Fernet blobs are written with fernet_pieces".into(),
+            )),
         }
     }
 
