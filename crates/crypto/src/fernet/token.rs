@@ -157,9 +157,8 @@ impl Fernet {
         let mac_at = HEADER_LEN + padded;
         let tag = self.mac(&raw[..mac_at]);
         raw[mac_at..].copy_from_slice(&tag);
-        let mut token = vec![0u8; base64::encoded_len(raw_len, true).unwrap_or(0)];
-        let n = URL_SAFE.encode_slice(&raw, &mut token).unwrap_or(0);
-        token.truncate(n);
+        let mut token = Vec::new();
+        url_base64::encode_into(&raw, &mut token);
         token
     }
 
@@ -577,7 +576,7 @@ impl TokenText {
             let room = (self.used + len).max(Self::PIECE + 4 * cbc_lanes::TILE * BLOCK);
             self.text.resize(room, 0);
         }
-        let n = URL_SAFE
+        let n = url_base64::engine()
             .encode_slice(raw, &mut self.text[self.used..])
             .unwrap_or(0);
         self.used += n;
