@@ -314,12 +314,13 @@ impl Fernet {
         let keyed = self.keyed_mac();
         let mut texts: Vec<TokenText> = ivs
             .iter()
-            .map(|iv| {
+            .zip(plaintexts)
+            .map(|(iv, p)| {
                 let mut header = [0u8; HEADER_LEN];
                 header[0] = VERSION;
                 header[1..9].copy_from_slice(&timestamp.to_be_bytes());
                 header[9..].copy_from_slice(iv);
-                let mut t = TokenText::new(keyed.clone());
+                let mut t = TokenText::new(keyed.clone(), Fernet::token_len(p.len()));
                 t.signed(&header);
                 t
             })
@@ -520,14 +521,17 @@ struct TokenText {
 impl TokenText {
     /// Text handed over at a time: large, because every piece is a system
     /// call when it goes to a file.
-    const PIECE: usize = 256 << 10;
+    const PIECE: usize = 128 << 10;
 
-    fn new(mac: HmacSha256) -> TokenText {
+    /// For a token of `len` characters: the buffer is zeroed once at the
+    /// size it will need (a small token does not get a whole piece).
+    fn new(mac: HmacSha256, len: usize) -> TokenText {
+        let room = len.min(Self::PIECE) + 4 * cbc_lanes::TILE * BLOCK;
         TokenText {
             mac,
             carry: [0; 3],
             carried: 0,
-            text: Vec::new(),
+            text: vec![0; room],
             used: 0,
             sent: 0,
         }
@@ -572,9 +576,9 @@ impl TokenText {
     fn append_base64(&mut self, raw: &[u8]) {
         let len = base64::encoded_len(raw.len(), true).unwrap_or(0);
         if self.text.len() < self.used + len {
-            // Zeroed once: a piece plus what one more tile adds.
-            let room = (self.used + len).max(Self::PIECE + 4 * cbc_lanes::TILE * BLOCK);
-            self.text.resize(room, 0);
+            // Not expected (`new` makes room for a piece and one more
+            // tile), but never short.
+            self.text.resize(self.used + len, 0);
         }
         let n = url_base64::engine()
             .encode_slice(raw, &mut self.text[self.used..])
