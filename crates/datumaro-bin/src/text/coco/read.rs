@@ -65,43 +65,100 @@ struct CocoImage {
     height: Option<f64>,
 }
 
-/// The annotations one COCO annotation yields (a polygon per part or a
-/// mask, then its box; or a caption), as a range of the file's flat list.
-struct Group {
-    image_id: u64,
-    category_id: Option<u64>,
-    /// Index in the file's `annotations`, for errors.
-    index: usize,
-    /// Where its annotations start in the flat list.
-    start: usize,
-}
-
-/// One task file as read: its categories and images, and the annotations
-/// it yields in file order (flat, labels not yet resolved: the categories
-/// may come after the annotations in the document).
-#[derive(Default)]
-struct TaskFile {
-    categories: Vec<CocoCategory>,
-    images: Vec<CocoImage>,
-    annotations: Vec<Annotation>,
-    groups: Vec<Group>,
-}
-
-/// Buffers reused from annotation to annotation.
-struct Scratch {
-    /// `{"is_crowd": false}` and `{"is_crowd": true}`.
-    crowd: [Attributes; 2],
-    /// The polygons' coordinates, one after another.
-    coords: Vec<f32>,
-    /// Where each polygon ends in `coords`.
-    ends: Vec<usize>,
-}
-
 /// The items of one subset, by COCO image id.
 #[derive(Default)]
 struct SubsetItems {
     items: Vec<(u64, Item)>,
     index: HashMap<u64, usize>,
+}
+
+/// Where the items of a task file go: its subset's items, and how an
+/// image's path is stored.
+struct Target<'a> {
+    items: &'a mut SubsetItems,
+    subset: &'a str,
+    /// `images/` when there is no `images/<subset>/` folder.
+    images_dir: Option<PathBuf>,
+}
+
+impl Target<'_> {
+    /// Adds the item of `img` unless an image of its id is already there.
+    fn add_image(&mut self, img: CocoImage) {
+        let items = &mut *self.items;
+        if items.index.contains_key(&img.id) {
+            return;
+        }
+        let (w, h) = (img.width.unwrap_or(0.0), img.height.unwrap_or(0.0));
+        let stem = Path::new(&img.file_name).with_extension("");
+        let mut item = Item::new(stem.to_string_lossy().replace('\\', "/"), self.subset);
+        // Sized for its one entry (an empty map would reserve three).
+        item.attributes = Attributes::with_capacity(1);
+        item.attributes.insert("id".into(), Value::from(img.id));
+        let path = match &self.images_dir {
+            None => img.file_name,
+            Some(d) => d.join(&img.file_name).to_string_lossy().into_owned(),
+        };
+        let size = (w >= 1.0 && h >= 1.0).then_some((h as u32, w as u32));
+        item.media = Some(Media::Image(Image { path, size }));
+        items.index.insert(img.id, items.items.len());
+        items.items.push((img.id, item));
+    }
+}
+
+/// Annotations read before the file's images (a document whose
+/// `annotations` come first): kept aside in file order until the images
+/// are known.
+#[derive(Default)]
+struct Unplaced {
+    annotations: Vec<Annotation>,
+    /// Per COCO annotation: its image id and how many annotations it
+    /// yielded.
+    groups: Vec<(u64, usize)>,
+}
+
+/// What a task file leaves after it is read: its categories, what the
+/// annotations need to be finished (labels, order), and the first error
+/// that only counts once the whole document has been read.
+#[derive(Default)]
+struct TaskFile {
+    categories: Vec<CocoCategory>,
+    /// Per COCO annotation placed in its item, in file order: the item's
+    /// slot and how many annotations it appended there.
+    groups: Vec<(usize, usize)>,
+    unplaced: Unplaced,
+    /// Category ids the instances refer to, in order of first use, with
+    /// the index of the first annotation that does: an annotation's label
+    /// holds the position here until the categories are known (they may
+    /// come after the annotations in the document).
+    used: Vec<(u64, usize)>,
+    used_index: HashMap<u64, i32>,
+    /// The image id of the first annotation whose image is unknown.
+    unknown_image: Option<u64>,
+}
+
+impl TaskFile {
+    /// The provisional label of category `c` (see `used`), first used by
+    /// annotation `index`.
+    fn provisional(&mut self, doc: &Doc<'_>, c: u64, index: usize) -> Result<i32> {
+        if let Some(&p) = self.used_index.get(&c) {
+            return Ok(p);
+        }
+        let p = i32::try_from(self.used.len())
+            .map_err(|_| doc.bad("too many distinct category ids"))?;
+        self.used.push((c, index));
+        self.used_index.insert(c, p);
+        Ok(p)
+    }
+}
+
+/// Buffers reused from annotation to annotation.
+struct Scratch {
+    /// What the current COCO annotation yields.
+    out: Vec<Annotation>,
+    /// The polygons' coordinates, one after another.
+    coords: Vec<f32>,
+    /// Where each polygon ends in `coords`.
+    ends: Vec<usize>,
 }
 
 /// Reads a COCO dataset folder (`annotations/<task>_<subset>.json`).
@@ -120,51 +177,33 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
     files.sort_by_key(|a| (a.1.clone(), order(&a.0)));
     for (task, subset, path) in &files {
         let doc = Doc { file: path };
-        let mut file = parse_task(&doc, &mut Window::open(path)?, task)?;
-        if task == "instances" && ds.categories.label.is_none() {
-            let mut lc = LabelCategories::default();
-            for (i, c) in std::mem::take(&mut file.categories).into_iter().enumerate() {
-                lc.labels.push(Label {
-                    name: c.name,
-                    parent: c.supercategory.unwrap_or_default(),
-                    attributes: Vec::new(),
-                });
-                cat_index.insert(c.id, i32::try_from(i).unwrap_or(i32::MAX));
-            }
-            ds.categories.label = Some(lc);
-        }
-        if task == "instances" {
-            resolve_labels(&doc, &mut file, &cat_index)?;
-        }
-        let items = subsets.entry(subset.clone()).or_default();
         let images_dir = if root.join("images").join(subset).is_dir() {
             None
         } else {
             Some(root.join("images"))
         };
-        for img in file.images {
-            if items.index.contains_key(&img.id) {
-                continue;
-            }
-            let (w, h) = (img.width.unwrap_or(0.0), img.height.unwrap_or(0.0));
-            let stem = Path::new(&img.file_name).with_extension("");
-            let mut item = Item::new(stem.to_string_lossy().replace('\\', "/"), subset.as_str());
-            item.attributes.insert("id".into(), Value::from(img.id));
-            let path = match &images_dir {
-                None => img.file_name,
-                Some(d) => d.join(&img.file_name).to_string_lossy().into_owned(),
-            };
-            let size = (w >= 1.0 && h >= 1.0).then_some((h as u32, w as u32));
-            item.media = Some(Media::Image(Image { path, size }));
-            items.index.insert(img.id, items.items.len());
-            items.items.push((img.id, item));
-        }
-        place(&doc, file.annotations, &file.groups, items)?;
+        let mut target = Target {
+            items: subsets.entry(subset.clone()).or_default(),
+            subset,
+            images_dir,
+        };
+        read_task(
+            &doc,
+            &mut Window::open(path)?,
+            task,
+            &mut target,
+            &mut ds.categories.label,
+            &mut cat_index,
+        )?;
     }
     for (name, items) in subsets {
         let mut items = items.items;
-        // By item id; equal ids by COCO image id.
-        items.sort_by(|a, b| a.1.id.cmp(&b.1.id).then(a.0.cmp(&b.0)));
+        // By item id; equal ids by COCO image id. Usually already in that
+        // order (a sort would take a scratch copy of the list).
+        let key = |a: &(u64, Item), b: &(u64, Item)| a.1.id.cmp(&b.1.id).then(a.0.cmp(&b.0));
+        if !items.is_sorted_by(|a, b| key(a, b).is_le()) {
+            items.sort_by(key);
+        }
         ds.subsets.push(Subset {
             name,
             items: items.into_iter().map(|(_, item)| item).collect(),
@@ -174,69 +213,126 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
     Ok(ds)
 }
 
-/// Moves the file's annotations to their items: datumaro yields an image's
-/// annotations in reverse file order (each COCO annotation's own in order).
-fn place(
+/// Reads one task file into `target`: its items, then its annotations in
+/// the order datumaro yields them, labelled (the first instances file
+/// defines the label categories and `cat_index`).
+fn read_task(
     doc: &Doc<'_>,
-    mut annotations: Vec<Annotation>,
-    groups: &[Group],
-    items: &mut SubsetItems,
+    w: &mut Window<'_>,
+    task: &str,
+    target: &mut Target<'_>,
+    labels: &mut Option<LabelCategories>,
+    cat_index: &mut HashMap<u64, i32>,
 ) -> Result<()> {
-    let mut slots = Vec::with_capacity(groups.len());
-    let mut added = vec![0usize; items.items.len()];
-    for (g, next) in groups.iter().zip(
-        groups
-            .iter()
-            .skip(1)
-            .map(|g| g.start)
-            .chain([annotations.len()]),
-    ) {
-        let slot = *items.index.get(&g.image_id).ok_or_else(|| {
+    let mut file = parse_task(doc, w, task, target)?;
+    if task == "instances" && labels.is_none() {
+        let mut lc = LabelCategories::default();
+        for (i, c) in std::mem::take(&mut file.categories).into_iter().enumerate() {
+            lc.labels.push(Label {
+                name: c.name,
+                parent: c.supercategory.unwrap_or_default(),
+                attributes: Vec::new(),
+            });
+            cat_index.insert(c.id, i32::try_from(i).unwrap_or(i32::MAX));
+        }
+        *labels = Some(lc);
+    }
+    // Errors in the order the whole-document reader found them: unknown
+    // categories (first annotation in file order), then unknown images.
+    let mut label_of = Vec::with_capacity(file.used.len());
+    for &(c, index) in &file.used {
+        label_of.push(*cat_index.get(&c).ok_or_else(|| {
             doc.bad(format!(
-                "an annotation refers to unknown image {}",
-                g.image_id
+                "annotations[{index}].category_id {c} is not a category"
             ))
-        })?;
-        if let Some(n) = added.get_mut(slot) {
-            *n += next - g.start;
+        })?);
+    }
+    if let Some(id) = file.unknown_image {
+        return Err(unknown_image(doc, id));
+    }
+    let Unplaced {
+        annotations,
+        groups: pending,
+    } = std::mem::take(&mut file.unplaced);
+    if !pending.is_empty() {
+        let items = &mut *target.items;
+        let mut slots = Vec::with_capacity(pending.len());
+        let mut added = vec![0usize; items.items.len()];
+        for &(image_id, n) in &pending {
+            let slot = *items
+                .index
+                .get(&image_id)
+                .ok_or_else(|| unknown_image(doc, image_id))?;
+            if let Some(a) = added.get_mut(slot) {
+                *a += n;
+            }
+            slots.push(slot);
         }
-        slots.push(slot);
-    }
-    for ((_, item), n) in items.items.iter_mut().zip(added) {
-        item.annotations.reserve_exact(n);
-    }
-    for (g, slot) in groups.iter().zip(slots).rev() {
-        if let Some((_, item)) = items.items.get_mut(slot) {
-            item.annotations.extend(annotations.drain(g.start..));
+        for ((_, item), n) in items.items.iter_mut().zip(added) {
+            item.annotations.reserve_exact(n);
+        }
+        let mut rest = annotations.into_iter();
+        for (&(_, n), slot) in pending.iter().zip(slots) {
+            if let Some((_, item)) = items.items.get_mut(slot) {
+                item.annotations.extend(rest.by_ref().take(n));
+            }
+            file.groups.push((slot, n));
         }
     }
+    finish(&mut target.items.items, &file.groups, &label_of);
     Ok(())
 }
 
-/// Sets each instance's label from its category id.
-fn resolve_labels(doc: &Doc<'_>, file: &mut TaskFile, cats: &HashMap<u64, i32>) -> Result<()> {
-    let len = file.annotations.len();
-    let ends = file.groups.iter().skip(1).map(|g| g.start).chain([len]);
-    for (g, end) in file.groups.iter().zip(ends) {
-        let label = match g.category_id {
-            None | Some(0) => None,
-            Some(c) => Some(*cats.get(&c).ok_or_else(|| {
-                doc.bad(format!(
-                    "annotations[{}].category_id {c} is not a category",
-                    g.index
-                ))
-            })?),
-        };
-        for a in file.annotations.get_mut(g.start..end).unwrap_or_default() {
-            if let AnnotationKind::Polygon { label: l, .. }
-            | AnnotationKind::Mask { label: l, .. }
-            | AnnotationKind::Bbox { label: l, .. } = &mut a.kind
+fn unknown_image(doc: &Doc<'_>, id: u64) -> Error {
+    doc.bad(format!("an annotation refers to unknown image {id}"))
+}
+
+/// Puts the annotations a task file appended to its items (`groups`: per
+/// COCO annotation in file order, its item and how many) in the order
+/// datumaro yields them — an image's COCO annotations in reverse file
+/// order, each one's own in order — and turns provisional labels into
+/// label indices (`label_of`, see [`TaskFile::used`]).
+fn finish(items: &mut [(u64, Item)], groups: &[(usize, usize)], label_of: &[i32]) {
+    // How many annotations each item got, then where they start.
+    let mut at = vec![0usize; items.len()];
+    for &(slot, n) in groups {
+        if let Some(a) = at.get_mut(slot) {
+            *a += n;
+        }
+    }
+    for ((_, item), a) in items.iter_mut().zip(at.iter_mut()) {
+        if *a == 0 {
+            continue;
+        }
+        let start = item.annotations.len().saturating_sub(*a);
+        *a = start;
+        let added = item.annotations.get_mut(start..).unwrap_or_default();
+        // Reversed whole: the COCO annotations in reverse order, each
+        // one's own reversed (put back below).
+        added.reverse();
+        for a in added {
+            if let AnnotationKind::Polygon { label, .. }
+            | AnnotationKind::Mask { label, .. }
+            | AnnotationKind::Bbox { label, .. } = &mut a.kind
             {
-                *l = label;
+                *label = label.and_then(|p| label_of.get(usize::try_from(p).ok()?).copied());
             }
         }
     }
-    Ok(())
+    for &(slot, n) in groups.iter().rev() {
+        if n < 2 {
+            if let Some(a) = at.get_mut(slot) {
+                *a += n;
+            }
+            continue;
+        }
+        if let (Some((_, item)), Some(a)) = (items.get_mut(slot), at.get_mut(slot)) {
+            if let Some(own) = item.annotations.get_mut(*a..*a + n) {
+                own.reverse();
+            }
+            *a += n;
+        }
+    }
 }
 
 /// A top-level member of a task file, as one step reads it.
@@ -249,16 +345,19 @@ enum Member {
 }
 
 /// Reads one task file through a sliding window (module `window`): a step
-/// per top-level member, image and annotation, each annotation turned
-/// into the model's as it is read.
-fn parse_task(doc: &Doc<'_>, w: &mut Window<'_>, task: &str) -> Result<TaskFile> {
+/// per top-level member, image and annotation, each image added to the
+/// items and each annotation turned into the model's as it is read. When
+/// the images came first, an annotation goes straight to its item;
+/// otherwise it waits in [`TaskFile::unplaced`].
+fn parse_task(
+    doc: &Doc<'_>,
+    w: &mut Window<'_>,
+    task: &str,
+    target: &mut Target<'_>,
+) -> Result<TaskFile> {
     let mut file = TaskFile::default();
     let mut scratch = Scratch {
-        crowd: [false, true].map(|v| {
-            let mut m = Attributes::with_capacity(1);
-            m.insert("is_crowd".to_owned(), Value::Bool(v));
-            m
-        }),
+        out: Vec::new(),
         coords: Vec::new(),
         ends: Vec::new(),
     };
@@ -308,31 +407,42 @@ fn parse_task(doc: &Doc<'_>, w: &mut Window<'_>, task: &str) -> Result<TaskFile>
                     })?;
                     list = next;
                     match img {
-                        Some(img) => file.images.push(img),
+                        Some(img) => target.add_image(img),
                         None => break,
                     }
                 }
             }
             Member::Annotations => {
+                // Every image of the file is known when they came first.
+                let images_known = seen & 2 != 0;
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let mut index = 0;
                 loop {
-                    // A step may run again (see `window`): it first undoes
-                    // what an earlier run of it appended.
-                    let (n, g) = (file.annotations.len(), file.groups.len());
-                    let (next, more) = w.step(&mut pos, |s| {
-                        file.annotations.truncate(n);
-                        file.groups.truncate(g);
+                    // A step may run again (see `window`): it only fills
+                    // `scratch.out`, which each run starts afresh.
+                    let (next, read) = w.step(&mut pos, |s| {
+                        scratch.out.clear();
                         let mut l = list;
                         if !s.element(&mut l)? {
-                            return Ok((l, false));
+                            return Ok((l, None));
                         }
-                        annotation(doc, s, task, index, &mut file, &mut scratch)?;
-                        Ok((l, true))
+                        let read = annotation(doc, s, task, index, &mut scratch)?;
+                        Ok((l, Some(read)))
                     })?;
                     list = next;
-                    if !more {
+                    let Some(read) = read else {
                         break;
+                    };
+                    if let Some((image_id, category_id)) = read {
+                        place(
+                            doc,
+                            &mut file,
+                            target.items,
+                            &mut scratch.out,
+                            (image_id, category_id, index),
+                            images_known,
+                            task == "instances",
+                        )?;
                     }
                     index += 1;
                 }
@@ -342,6 +452,54 @@ fn parse_task(doc: &Doc<'_>, w: &mut Window<'_>, task: &str) -> Result<TaskFile>
     }
     w.step(&mut pos, |s| s.end())?;
     Ok(file)
+}
+
+/// Moves what one COCO annotation yielded (`out`, its image id, category
+/// id and index) to its item, or aside when the images are not known yet;
+/// instances get their provisional label.
+fn place(
+    doc: &Doc<'_>,
+    file: &mut TaskFile,
+    items: &mut SubsetItems,
+    out: &mut Vec<Annotation>,
+    (image_id, category_id, index): (u64, Option<u64>, usize),
+    images_known: bool,
+    instances: bool,
+) -> Result<()> {
+    if instances {
+        let label = match category_id {
+            None | Some(0) => None,
+            Some(c) => Some(file.provisional(doc, c, index)?),
+        };
+        for a in out.iter_mut() {
+            if let AnnotationKind::Polygon { label: l, .. }
+            | AnnotationKind::Mask { label: l, .. }
+            | AnnotationKind::Bbox { label: l, .. } = &mut a.kind
+            {
+                *l = label;
+            }
+        }
+    }
+    let n = out.len();
+    if !images_known {
+        file.unplaced.annotations.append(out);
+        file.unplaced.groups.push((image_id, n));
+        return Ok(());
+    }
+    match items.index.get(&image_id) {
+        Some(&slot) => {
+            if let Some((_, item)) = items.items.get_mut(slot) {
+                item.annotations.append(out);
+            }
+            file.groups.push((slot, n));
+        }
+        // An error once the document is read whole (other errors first).
+        None => {
+            file.unknown_image.get_or_insert(image_id);
+            out.clear();
+        }
+    }
+    Ok(())
 }
 
 fn image(s: &mut Scanner<'_>) -> Result<CocoImage> {
@@ -412,15 +570,34 @@ fn rle_object(s: &mut Scanner<'_>) -> Result<RleSegmentation> {
 /// The type of COCO's numbers in errors.
 const WHAT: &str = "a finite f64";
 
-/// Reads one COCO annotation and appends what it yields for `task`.
+/// `{"is_crowd": crowd}`, sized for its one entry (a cloned map would
+/// reserve three).
+fn crowd_attributes(crowd: bool) -> Attributes {
+    let mut m = Attributes::with_capacity(1);
+    m.insert("is_crowd".to_owned(), Value::Bool(crowd));
+    m
+}
+
+/// A copy of `m` sized for its entries (a cloned map reserves as many as
+/// its hash table could hold).
+fn copy_exact(m: &Attributes) -> Attributes {
+    let mut c = Attributes::with_capacity(m.len());
+    for (k, v) in m {
+        c.insert(k.clone(), v.clone());
+    }
+    c
+}
+
+/// Reads one COCO annotation and puts what it yields for `task` in
+/// `scratch.out` (labels unset); returns its image id and category id when
+/// it yields anything.
 fn annotation(
     doc: &Doc<'_>,
     s: &mut Scanner<'_>,
     task: &str,
     index: usize,
-    file: &mut TaskFile,
     scratch: &mut Scratch,
-) -> Result<()> {
+) -> Result<Option<(u64, Option<u64>)>> {
     let at = || format!("annotations[{index}]");
     let (mut id, mut image_id, mut category_id) = (None, None, None);
     let (mut bbox, mut iscrowd, mut score, mut attributes, mut caption) =
@@ -499,45 +676,49 @@ fn annotation(
     }
     let image_id = image_id.ok_or_else(|| s.error("missing field `image_id`"))?;
     let id = id.unwrap_or(0);
-    let start = file.annotations.len();
-    let out = &mut file.annotations;
+    let out = &mut scratch.out;
+    let header = |attributes: Attributes, kind: AnnotationKind| Annotation {
+        id,
+        group: id,
+        object_id: -1,
+        attributes,
+        kind,
+    };
     if task == "captions" {
-        out.push(Annotation {
-            id,
-            group: id,
-            object_id: -1,
-            attributes: Attributes::new(),
-            kind: AnnotationKind::Caption {
+        out.push(header(
+            Attributes::new(),
+            AnnotationKind::Caption {
                 caption: caption.unwrap_or_default(),
             },
-        });
+        ));
     } else if task == "instances" {
         let crowd = iscrowd.unwrap_or(0) != 0;
-        let mut attributes = match (attributes, score) {
-            // The usual `{"is_crowd": ...}`, cloned ready-made.
-            (None, None) => {
-                let [no, yes] = &scratch.crowd;
-                if crowd { yes.clone() } else { no.clone() }
-            }
+        // The usual `{"is_crowd": ...}` is built for each annotation
+        // rather than cloned; other attributes are read once and copied
+        // for all but the last annotation (below).
+        let attributes = match (attributes, score) {
+            (None, None) => None,
             (attributes, score) => {
                 let mut attributes = attributes.unwrap_or_default();
                 if let Some(s) = score {
                     attributes.insert("score".into(), s);
                 }
                 attributes.insert("is_crowd".into(), Value::Bool(crowd));
-                attributes
+                Some(attributes)
             }
         };
-        // The label is set once the categories are known.
-        let mut kinds = Vec::new();
+        // The label is set once the annotation is placed.
         if polygons {
             let mut from = 0;
             for &end in &scratch.ends {
-                kinds.push(AnnotationKind::Polygon {
-                    label: None,
-                    z_order: 0,
-                    points: scratch.coords.get(from..end).unwrap_or_default().to_vec(),
-                });
+                out.push(header(
+                    Attributes::new(),
+                    AnnotationKind::Polygon {
+                        label: None,
+                        z_order: 0,
+                        points: scratch.coords.get(from..end).unwrap_or_default().to_vec(),
+                    },
+                ));
                 from = end;
             }
         } else if let Some(RleSegmentation { counts, size }) = rle {
@@ -553,11 +734,14 @@ fn annotation(
                 Counts::Runs(r) => Rle::from_runs(h, w, &r),
             }
             .map_err(|e| doc.bad(format!("{}.segmentation: {e}", at())))?;
-            kinds.push(AnnotationKind::Mask {
-                label: None,
-                z_order: 0,
-                rle,
-            });
+            out.push(header(
+                Attributes::new(),
+                AnnotationKind::Mask {
+                    label: None,
+                    z_order: 0,
+                    rle,
+                },
+            ));
         }
         if let Some((b, n)) = bbox {
             if n != 4 {
@@ -565,58 +749,49 @@ fn annotation(
             }
             let [x, y, w, h] = b;
             let c = |v: f64| round2(v) as f32;
-            kinds.push(AnnotationKind::Bbox {
-                label: None,
-                z_order: 0,
-                corners: [c(x), c(y), c(x + w), c(y + h)],
-            });
-        }
-        let last = kinds.len().saturating_sub(1);
-        for (i, kind) in kinds.into_iter().enumerate() {
-            out.push(Annotation {
-                id,
-                group: id,
-                object_id: -1,
-                attributes: if i == last {
-                    std::mem::take(&mut attributes)
-                } else {
-                    attributes.clone()
+            out.push(header(
+                Attributes::new(),
+                AnnotationKind::Bbox {
+                    label: None,
+                    z_order: 0,
+                    corners: [c(x), c(y), c(x + w), c(y + h)],
                 },
-                kind,
-            });
+            ));
+        }
+        // Each annotation gets its own map; the last one takes the map
+        // read, if any.
+        let last = out.len().saturating_sub(1);
+        for a in out.get_mut(..last).unwrap_or_default() {
+            a.attributes = match &attributes {
+                None => crowd_attributes(crowd),
+                Some(m) => copy_exact(m),
+            };
+        }
+        if let Some(a) = out.last_mut() {
+            a.attributes = attributes.unwrap_or_else(|| crowd_attributes(crowd));
         }
     }
-    if out.len() > start {
-        file.groups.push(Group {
-            image_id,
-            category_id,
-            index,
-            start,
-        });
-    }
-    Ok(())
+    Ok((!out.is_empty()).then_some((image_id, category_id)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// What a task file yields, comparable.
-    fn summary(f: Result<TaskFile>) -> std::result::Result<String, String> {
-        f.map(|f| {
-            let groups: Vec<_> = f
-                .groups
-                .iter()
-                .map(|g| (g.image_id, g.category_id, g.index, g.start))
-                .collect();
-            let images: Vec<_> = f
-                .images
-                .iter()
-                .map(|i| (i.id, i.file_name.clone(), i.width, i.height))
-                .collect();
-            format!("{:?} {images:?} {groups:?}", f.annotations)
-        })
-        .map_err(|e| e.to_string())
+    /// What a task file yields (its items with their annotations, and the
+    /// label categories it defines), comparable.
+    fn summary(path: &Path, w: &mut Window<'_>, task: &str) -> std::result::Result<String, String> {
+        let mut items = SubsetItems::default();
+        let mut target = Target {
+            items: &mut items,
+            subset: "s",
+            images_dir: None,
+        };
+        let (mut labels, mut cats) = (None, HashMap::new());
+        let doc = Doc { file: path };
+        read_task(&doc, w, task, &mut target, &mut labels, &mut cats)
+            .map(|()| format!("{:?} {labels:?}", items.items))
+            .map_err(|e| e.to_string())
     }
 
     /// A window that reads a few bytes at a time gives what the whole
@@ -645,15 +820,136 @@ mod tests {
         for (i, (task, doc)) in docs.iter().enumerate() {
             let path = tmp.path().join(format!("{i}.json"));
             std::fs::write(&path, doc).expect("write");
-            let d = Doc { file: &path };
-            let whole = summary(parse_task(&d, &mut Window::slice(doc, &path), task));
+            let whole = summary(&path, &mut Window::slice(doc, &path), task);
             for chunk in [1, 7, 64] {
                 let mut w = Window::open_with(&path, chunk).expect("open");
-                assert_eq!(
-                    summary(parse_task(&d, &mut w, task)),
-                    whole,
-                    "{i}, chunk {chunk}"
-                );
+                assert_eq!(summary(&path, &mut w, task), whole, "{i}, chunk {chunk}");
+            }
+        }
+    }
+
+    /// An image's annotations come in reverse file order, each COCO
+    /// annotation's own in order, labelled from categories that follow
+    /// them; the same whether the images come before the annotations
+    /// (placed as read) or after them (placed at the end).
+    #[test]
+    fn annotations_are_ordered_and_labelled_wherever_the_images_are() {
+        let images = r#""images":[{"id":7,"file_name":"b.jpg"},{"id":3,"file_name":"a.jpg"}]"#;
+        let annotations = r#""annotations":[
+            {"id":1,"image_id":3,"category_id":20,"segmentation":[[1,2,3,4,5,6],[7,8,9,10,11,12]],"bbox":[1,2,3,4]},
+            {"id":2,"image_id":7,"category_id":10,"bbox":[0,0,1,1],"iscrowd":1},
+            {"id":3,"image_id":3,"category_id":10,"bbox":[0,0,2,2],"attributes":{"a":1}}]"#;
+        let categories = r#""categories":[{"id":10,"name":"x"},{"id":20,"name":"y"}]"#;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut seen = Vec::new();
+        for (i, order) in [
+            [images, annotations, categories],
+            [annotations, categories, images],
+            [categories, annotations, images],
+        ]
+        .iter()
+        .enumerate()
+        {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, format!("{{{}}}", order.join(","))).expect("write");
+            let mut items = SubsetItems::default();
+            let mut target = Target {
+                items: &mut items,
+                subset: "s",
+                images_dir: None,
+            };
+            let (mut labels, mut cats) = (None, HashMap::new());
+            let doc = Doc { file: &path };
+            let mut w = Window::open(&path).expect("open");
+            read_task(
+                &doc,
+                &mut w,
+                "instances",
+                &mut target,
+                &mut labels,
+                &mut cats,
+            )
+            .expect("read");
+            let got: Vec<(u64, Vec<_>)> = items
+                .items
+                .iter()
+                .map(|(image, item)| {
+                    let anns = item.annotations.iter().map(|a| {
+                        let crowd = a.attributes.get("is_crowd").cloned();
+                        (a.id, a.kind.name(), a.kind.label().flatten(), crowd)
+                    });
+                    (*image, anns.collect())
+                })
+                .collect();
+            let crowd = |c: bool| Some(Value::Bool(c));
+            assert_eq!(
+                got,
+                vec![
+                    (7, vec![(2, "bbox", Some(0), crowd(true))]),
+                    (
+                        3,
+                        vec![
+                            (3, "bbox", Some(0), crowd(false)),
+                            (1, "polygon", Some(1), crowd(false)),
+                            (1, "polygon", Some(1), crowd(false)),
+                            (1, "bbox", Some(1), crowd(false)),
+                        ]
+                    ),
+                ],
+                "document {i}"
+            );
+            seen.push(format!("{:?}", items.items));
+        }
+        assert!(seen.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    /// Unknown categories are reported before unknown images, each for
+    /// the first annotation in file order, wherever the images are.
+    #[test]
+    fn unknown_categories_and_images_are_reported_in_file_order() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let images = r#""images":[{"id":1,"file_name":"a.jpg"}]"#;
+        let cases = [
+            (
+                r#""annotations":[{"image_id":9,"category_id":1,"bbox":[0,0,1,1]},{"image_id":1,"category_id":5,"bbox":[0,0,1,1]},{"image_id":1,"category_id":6,"bbox":[0,0,1,1]}]"#,
+                "annotations[1].category_id 5 is not a category",
+            ),
+            (
+                r#""annotations":[{"image_id":1,"category_id":1,"bbox":[0,0,1,1]},{"image_id":9,"category_id":1,"bbox":[0,0,1,1]},{"image_id":8,"category_id":1,"bbox":[0,0,1,1]}]"#,
+                "unknown image 9",
+            ),
+        ];
+        for (i, (annotations, want)) in cases.iter().enumerate() {
+            for (j, body) in [
+                format!("{images},{annotations}"),
+                format!("{annotations},{images}"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let path = tmp.path().join(format!("{i}_{j}.json"));
+                std::fs::write(&path, format!(r#"{{{body},"categories":[{{"id":1}}]}}"#))
+                    .expect("write");
+                let mut items = SubsetItems::default();
+                let mut target = Target {
+                    items: &mut items,
+                    subset: "s",
+                    images_dir: None,
+                };
+                let (mut labels, mut cats) = (None, HashMap::new());
+                let doc = Doc { file: &path };
+                let mut w = Window::open(&path).expect("open");
+                let err = read_task(
+                    &doc,
+                    &mut w,
+                    "instances",
+                    &mut target,
+                    &mut labels,
+                    &mut cats,
+                )
+                .expect_err("an unknown reference")
+                .to_string();
+                assert!(err.contains(want), "case {i}.{j}: {err}");
             }
         }
     }
