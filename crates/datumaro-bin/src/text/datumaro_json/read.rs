@@ -181,29 +181,26 @@ struct JsonAnnotation<'a> {
     scale: Option<Vec<f64>>,
 }
 
-/// `{"is_crowd": false}` / `true` as orjson writes them: cloned from a
-/// ready map (no parsing, no hashing of the key).
-fn attributes(s: &mut Scanner<'_>, usual: &[(&[u8], Attributes); 2]) -> Result<Option<Attributes>> {
-    for (text, map) in usual {
+/// `{"is_crowd": false}` / `true` as orjson writes them: recognized as
+/// text (no parsing, no general map reading) and built at the size of
+/// their one entry (a cloned map would reserve three).
+fn attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
+    for (text, v) in USUAL_ATTRIBUTES {
         if s.literal(text) {
-            return Ok(Some(map.clone()));
+            let mut m = Attributes::with_capacity(1);
+            m.insert("is_crowd".to_owned(), Value::Bool(v));
+            return Ok(Some(m));
         }
     }
     s.value()
 }
 
-/// The usual annotation attributes: their text, and the map.
-fn usual_attributes() -> [(&'static [u8], Attributes); 2] {
-    [
-        (&b"{\"is_crowd\":false}"[..], false),
-        (&b"{\"is_crowd\":true}"[..], true),
-    ]
-    .map(|(text, v)| {
-        let mut m = Attributes::with_capacity(1);
-        m.insert("is_crowd".to_owned(), Value::Bool(v));
-        (text, m)
-    })
-}
+/// The usual annotation attributes: their text, and the value of
+/// `is_crowd`.
+const USUAL_ATTRIBUTES: [(&[u8], bool); 2] = [
+    (b"{\"is_crowd\":false}", false),
+    (b"{\"is_crowd\":true}", true),
+];
 
 /// A list of numbers, flattening one level of nested lists (cuboid_2d
 /// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`), narrowed to
@@ -273,7 +270,7 @@ fn read_json_annotation<'a>(
             }
             b"attributes" => {
                 seen.mark(s, 2, "attributes")?;
-                a.attributes = attributes(s, &scratch.usual)?;
+                a.attributes = attributes(s)?;
             }
             b"group" => {
                 seen.mark(s, 3, "group")?;
@@ -608,7 +605,6 @@ fn read_item(
 struct Scratch {
     annotations: Vec<Annotation>,
     points: Vec<f32>,
-    usual: [(&'static [u8], Attributes); 2],
 }
 
 /// A top-level member of the document, as one step reads it.
@@ -686,7 +682,6 @@ fn parse_document(
                 let mut scratch = Scratch {
                     annotations: Vec::new(),
                     points: Vec::new(),
-                    usual: usual_attributes(),
                 };
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 loop {
