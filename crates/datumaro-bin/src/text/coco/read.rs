@@ -843,7 +843,7 @@ fn annotation(
                 u32::try_from(w).map_err(|_| doc.bad(format!("{}.segmentation.size", at())))?,
             );
             let rle = match counts {
-                Counts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                Counts::Compressed(s) => Rle::from_compressed_string(h, w, s),
                 Counts::Runs(r) => Rle::from_runs(h, w, &r),
             }
             .map_err(|e| doc.bad(format!("{}.segmentation: {e}", at())))?;

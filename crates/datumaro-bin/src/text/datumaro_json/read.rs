@@ -381,7 +381,7 @@ fn read_annotation(
                 u32::try_from(w).map_err(|_| ctx.bad(format!("{}.rle.size", at())))?,
             );
             let rle = match rle.counts {
-                RleCounts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                RleCounts::Compressed(s) => Rle::from_compressed_string(h, w, s),
                 RleCounts::Runs(r) => Rle::from_runs(h, w, &r),
             }
             .map_err(|e| ctx.bad(format!("{}.rle: {e}", at())))?;
