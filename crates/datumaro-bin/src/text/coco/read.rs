@@ -139,8 +139,10 @@ struct TaskFile {
     /// the item's slot, where the run starts in its list and its length.
     /// A run is put in datumaro's order when it ends (see [`end_run`]).
     runs: Vec<(usize, usize, usize)>,
-    /// The run being appended to: its item's slot and start.
-    run: Option<(usize, usize)>,
+    /// The item slot of the run being read.
+    run: Option<usize>,
+    /// The current run's annotations, in file order.
+    run_annotations: Vec<Annotation>,
     /// How many annotations each COCO annotation of the current run
     /// yielded.
     run_groups: Vec<usize>,
@@ -355,43 +357,40 @@ fn unknown_image(doc: &Doc<'_>, id: u64) -> Error {
     doc.bad(format!("an annotation refers to unknown image {id}"))
 }
 
-/// Appends what one COCO annotation yielded (`out`) to the item at `slot`,
-/// as part of the current run (a new one when the item changes).
+/// Appends what one COCO annotation yielded (`out`) to the current run
+/// of annotations of the item at `slot` (a new run when the item changes).
 fn append(file: &mut TaskFile, items: &mut [(u64, Item)], slot: usize, out: &mut Vec<Annotation>) {
-    if file.run.is_some_and(|(s, _)| s != slot) {
+    if file.run.is_some_and(|s| s != slot) {
         end_run(file, items);
     }
-    let Some((_, item)) = items.get_mut(slot) else {
-        return;
-    };
-    if file.run.is_none() {
-        file.run = Some((slot, item.annotations.len()));
-        if let Some(r) = file.runs_of.get_mut(slot) {
-            *r = r.saturating_add(1);
-        }
-    }
+    file.run = Some(slot);
     file.run_groups.push(out.len());
-    item.annotations.append(out);
+    file.run_annotations.append(out);
 }
 
 /// Ends the current run: its COCO annotations in reverse file order, each
-/// one's own in order, as datumaro yields an image's annotations (done
-/// here, while the item's list is still in the CPU caches).
+/// one's own in order, as datumaro yields an image's annotations, moved to
+/// the end of the item's list (at its size when the list was empty: no
+/// list grows by doubling).
 fn end_run(file: &mut TaskFile, items: &mut [(u64, Item)]) {
-    let Some((slot, start)) = file.run.take() else {
+    let Some(slot) = file.run.take() else {
         return;
     };
-    let groups = std::mem::take(&mut file.run_groups);
-    let Some((_, item)) = items.get_mut(slot) else {
-        return;
-    };
-    let run = item.annotations.get_mut(start..).unwrap_or_default();
-    file.runs.push((slot, start, run.len()));
-    if groups.len() > 1 {
-        reverse_groups(run, &groups);
+    let run = &mut file.run_annotations;
+    if file.run_groups.len() > 1 {
+        reverse_groups(run, &file.run_groups);
     }
-    file.run_groups = groups;
     file.run_groups.clear();
+    let Some((_, item)) = items.get_mut(slot) else {
+        run.clear();
+        return;
+    };
+    file.runs.push((slot, item.annotations.len(), run.len()));
+    if let Some(r) = file.runs_of.get_mut(slot) {
+        *r = r.saturating_add(1);
+    }
+    item.annotations.reserve_exact(run.len());
+    item.annotations.append(run);
 }
 
 /// Reverses the order of the consecutive blocks of `list` whose lengths
