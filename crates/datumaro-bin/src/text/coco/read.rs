@@ -91,8 +91,7 @@ impl Target<'_> {
         };
         free.insert(slot);
         let (w, h) = (img.width.unwrap_or(0.0), img.height.unwrap_or(0.0));
-        let stem = Path::new(&img.file_name).with_extension("");
-        let mut item = Item::new(stem.to_string_lossy().replace('\\', "/"), self.subset);
+        let mut item = Item::new(item_id(&img.file_name), self.subset);
         // Sized for its one entry (an empty map would reserve three).
         item.attributes = Attributes::with_capacity(1);
         item.attributes.insert("id".into(), Value::from(img.id));
@@ -104,6 +103,21 @@ impl Target<'_> {
         item.media = Some(Media::Image(Image { path, size }));
         items.items.push((img.id, item));
     }
+}
+
+/// The item id of an image's file name: without its extension, `\\` as
+/// `/`.
+fn item_id(file_name: &str) -> String {
+    // A plain name (no separator, no leading dot): up to its last dot,
+    // as `Path::with_extension` cuts it, without building a path.
+    if !file_name.contains(['/', '\\']) && !file_name.starts_with('.') {
+        let stem = file_name
+            .rfind('.')
+            .map_or(file_name, |dot| file_name.get(..dot).unwrap_or(file_name));
+        return stem.to_owned();
+    }
+    let stem = Path::new(file_name).with_extension("");
+    stem.to_string_lossy().replace('\\', "/")
 }
 
 /// Annotations read before the file's images (a document whose
@@ -153,7 +167,7 @@ struct TaskFile {
     /// the index of the first annotation that does: with
     /// [`Labelling::Provisional`], a label holds the position here.
     used: Vec<(u64, usize)>,
-    used_index: HashMap<u64, i32>,
+    used_index: CategoryMap,
     /// With [`Labelling::Now`], the index and category id of the first
     /// annotation whose category is unknown.
     unknown_category: Option<(usize, u64)>,
@@ -167,7 +181,7 @@ impl TaskFile {
     /// The provisional label of category `c` (see `used`), first used by
     /// annotation `index`.
     fn provisional(&mut self, doc: &Doc<'_>, c: u64, index: usize) -> Result<i32> {
-        if let Some(&p) = self.used_index.get(&c) {
+        if let Some(p) = self.used_index.get(c) {
             return Ok(p);
         }
         let p = i32::try_from(self.used.len())
@@ -175,6 +189,46 @@ impl TaskFile {
         self.used.push((c, index));
         self.used_index.insert(c, p);
         Ok(p)
+    }
+}
+
+/// A map from COCO category ids to label numbers that looks small ids
+/// (the usual `1..=N`) up in a table, without hashing.
+#[derive(Debug, Default)]
+struct CategoryMap {
+    /// Entry `id` for ids below [`CategoryMap::DENSE`] (`-1`: none).
+    dense: Vec<i32>,
+    sparse: HashMap<u64, i32>,
+}
+
+impl CategoryMap {
+    /// Ids looked up in the table (4 bytes each).
+    const DENSE: u64 = 4096;
+
+    fn get(&self, id: u64) -> Option<i32> {
+        if id < Self::DENSE {
+            let v = *self.dense.get(usize::try_from(id).ok()?)?;
+            (v >= 0).then_some(v)
+        } else {
+            self.sparse.get(&id).copied()
+        }
+    }
+
+    /// Sets `id` to `v` (non-negative), replacing what it was.
+    fn insert(&mut self, id: u64, v: i32) {
+        match usize::try_from(id) {
+            Ok(i) if id < Self::DENSE => {
+                if self.dense.len() <= i {
+                    self.dense.resize(i + 1, -1);
+                }
+                if let Some(slot) = self.dense.get_mut(i) {
+                    *slot = v;
+                }
+            }
+            _ => {
+                self.sparse.insert(id, v);
+            }
+        }
     }
 }
 
@@ -196,7 +250,7 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
         ..Dataset::default()
     };
     let mut subsets: BTreeMap<String, SubsetItems> = BTreeMap::new();
-    let mut cat_index: HashMap<u64, i32> = HashMap::new();
+    let mut cat_index = CategoryMap::default();
     let files = task_files(root)?;
     // instances first (they define the categories), then captions, then image_info.
     let order = |t: &str| TASKS.iter().position(|x| *x == t).unwrap_or(9);
@@ -247,7 +301,7 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
 /// label index of each COCO category id.
 struct Labels<'a> {
     categories: &'a mut Option<LabelCategories>,
-    index: &'a mut HashMap<u64, i32>,
+    index: &'a mut CategoryMap,
 }
 
 impl Labels<'_> {
@@ -295,7 +349,7 @@ fn read_task(
     }
     let mut label_of = Vec::with_capacity(file.used.len());
     for &(c, index) in &file.used {
-        let l = labels.index.get(&c).copied();
+        let l = labels.index.get(c);
         label_of.push(l.ok_or_else(|| unknown_category(doc, index, c))?);
     }
     if let Some(id) = file.unknown_image {
@@ -540,7 +594,7 @@ fn parse_task(
                         let label = match (labelling, category_id) {
                             (Labelling::None, _) | (_, None | Some(0)) => None,
                             (Labelling::Now, Some(c)) => {
-                                let l = labels.index.get(&c).copied();
+                                let l = labels.index.get(c);
                                 if l.is_none() {
                                     file.unknown_category.get_or_insert((index, c));
                                 }
@@ -595,11 +649,18 @@ fn place(
         file.unplaced.annotations.append(out);
         return;
     }
-    // An image's annotations usually follow one another: the last one's
-    // item is found without hashing.
+    // An image's annotations usually follow one another, and images and
+    // annotations often come in the same order: the last item and the one
+    // after it are tried before the hash table (ids are unique among the
+    // items).
+    let next = |slot: usize| {
+        let id = items.items.get(slot + 1).map(|(id, _)| *id);
+        (id == Some(image_id)).then_some(slot + 1)
+    };
     let slot = match file.last_image {
         Some((id, slot)) if id == image_id => Some(slot),
-        _ => items.index.get(&image_id).copied(),
+        Some((_, slot)) => next(slot).or_else(|| items.index.get(&image_id).copied()),
+        None => items.index.get(&image_id).copied(),
     };
     match slot {
         Some(slot) => {
@@ -903,7 +964,7 @@ mod tests {
             subset: "s",
             images_dir: None,
         };
-        let (mut categories, mut index) = (None, HashMap::new());
+        let (mut categories, mut index) = (None, CategoryMap::default());
         let mut labels = Labels {
             categories: &mut categories,
             index: &mut index,
@@ -1048,6 +1109,37 @@ mod tests {
                     .to_string();
                 assert!(err.contains(want), "case {i}.{j}: {err}");
             }
+        }
+    }
+
+    /// The plain-name shortcut of `item_id` cuts names as the path does.
+    #[test]
+    fn item_ids_are_file_names_without_extension() {
+        for name in [
+            "000001.jpg",
+            "a.b.c",
+            "abc",
+            "abc.",
+            "a..b",
+            "",
+            ".",
+            "..",
+            ".hidden",
+            ".a.b",
+            "d/e.png",
+            "d\\e.png",
+            "d/",
+            "x.tar.gz",
+            "é.jpg",
+            "a b.JPG",
+            "a/.b",
+            "a.b/",
+        ] {
+            let by_path = Path::new(name)
+                .with_extension("")
+                .to_string_lossy()
+                .replace('\\', "/");
+            assert_eq!(item_id(name), by_path, "{name:?}");
         }
     }
 }
