@@ -62,6 +62,12 @@ impl<'a> Scanner<'a> {
         self.pos
     }
 
+    /// Goes back to `pos` (an earlier [`Scanner::pos`]), to read what a
+    /// shortcut did not recognize again the general way.
+    pub(crate) fn rewind(&mut self, pos: usize) {
+        self.pos = pos.min(self.pos);
+    }
+
     /// An error at byte `offset`: "what at line L column C".
     pub(crate) fn error_at(&self, offset: usize, what: impl std::fmt::Display) -> Error {
         if self.origin.retried {
