@@ -197,36 +197,33 @@ impl AnnotationKind {
     /// Computed in `f64` from the `f32` coordinates, as datumaro does with
     /// its Python floats.
     pub fn bbox_xywh(&self) -> Option<[f64; 4]> {
-        let pts: Vec<f64> = match self {
+        fn wide(v: &[f32]) -> impl Iterator<Item = f64> + '_ {
+            v.iter().map(|&v| f64::from(v))
+        }
+        match self {
             AnnotationKind::Bbox { corners, .. } | AnnotationKind::Ellipse { corners, .. } => {
-                corners.iter().map(|&v| f64::from(v)).collect()
+                bbox_of(wide(corners))
             }
             AnnotationKind::Points { points, .. }
             | AnnotationKind::Polygon { points, .. }
-            | AnnotationKind::Polyline { points, .. } => {
-                points.iter().map(|&v| f64::from(v)).collect()
-            }
-            AnnotationKind::Cuboid2d { points, .. } => points
-                .iter()
-                .flat_map(|p| [f64::from(p[0]), f64::from(p[1])])
-                .collect(),
-            AnnotationKind::Mask { rle, .. } => return rle.bbox(),
-            _ => return None,
-        };
-        bbox_of(&pts)
+            | AnnotationKind::Polyline { points, .. } => bbox_of(wide(points)),
+            AnnotationKind::Cuboid2d { points, .. } => bbox_of(wide(points.as_flattened())),
+            AnnotationKind::Mask { rle, .. } => rle.bbox(),
+            _ => None,
+        }
     }
 }
 
-/// `[x, y, w, h]` of `[x0, y0, x1, y1, ...]`.
-fn bbox_of(pts: &[f64]) -> Option<[f64; 4]> {
-    let mut it = pts.chunks_exact(2);
-    let first = it.next()?;
-    let (mut x0, mut y0, mut x1, mut y1) = (first[0], first[1], first[0], first[1]);
-    for p in it {
-        x0 = x0.min(p[0]);
-        x1 = x1.max(p[0]);
-        y0 = y0.min(p[1]);
-        y1 = y1.max(p[1]);
+/// `[x, y, w, h]` of `[x0, y0, x1, y1, ...]` (an odd last value is
+/// ignored).
+fn bbox_of(mut pts: impl Iterator<Item = f64>) -> Option<[f64; 4]> {
+    let (x, y) = (pts.next()?, pts.next()?);
+    let (mut x0, mut y0, mut x1, mut y1) = (x, y, x, y);
+    while let (Some(x), Some(y)) = (pts.next(), pts.next()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
     }
     Some([x0, y0, x1 - x0, y1 - y0])
 }

@@ -181,29 +181,44 @@ struct JsonAnnotation<'a> {
     scale: Option<Vec<f64>>,
 }
 
-/// `{"is_crowd": false}` / `true` as orjson writes them: cloned from a
-/// ready map (no parsing, no hashing of the key).
-fn attributes(s: &mut Scanner<'_>, usual: &[(&[u8], Attributes); 2]) -> Result<Option<Attributes>> {
-    for (text, map) in usual {
+/// `{"is_crowd": false}` / `true` as orjson writes them: recognized as
+/// text (no parsing, no general map reading) and built at the size of
+/// their one entry (a cloned map would reserve three).
+fn attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
+    for (text, v) in USUAL_ATTRIBUTES {
         if s.literal(text) {
-            return Ok(Some(map.clone()));
+            let mut m = Attributes::with_capacity(1);
+            m.insert("is_crowd".to_owned(), Value::Bool(v));
+            return Ok(Some(m));
         }
     }
     s.value()
 }
 
-/// The usual annotation attributes: their text, and the map.
-fn usual_attributes() -> [(&'static [u8], Attributes); 2] {
-    [
-        (&b"{\"is_crowd\":false}"[..], false),
-        (&b"{\"is_crowd\":true}"[..], true),
-    ]
-    .map(|(text, v)| {
+/// An item's `attr`. `{"id":<integer>}`, what datumaro writes for the
+/// items of a COCO dataset, is read without the general map reader and
+/// built at the size of its one entry; anything else is read by serde.
+fn item_attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
+    let start = s.pos();
+    if s.literal(b"{\"id\":")
+        && matches!(s.peek(), Some(b'0'..=b'9'))
+        && let Some(id) = s.number().ok().and_then(|n| n.u64())
+        && s.literal(b"}")
+    {
         let mut m = Attributes::with_capacity(1);
-        m.insert("is_crowd".to_owned(), Value::Bool(v));
-        (text, m)
-    })
+        m.insert("id".to_owned(), Value::from(id));
+        return Ok(Some(m));
+    }
+    s.rewind(start);
+    s.value()
 }
+
+/// The usual annotation attributes: their text, and the value of
+/// `is_crowd`.
+const USUAL_ATTRIBUTES: [(&[u8], bool); 2] = [
+    (b"{\"is_crowd\":false}", false),
+    (b"{\"is_crowd\":true}", true),
+];
 
 /// A list of numbers, flattening one level of nested lists (cuboid_2d
 /// writes `[[x, y], ...]`, the other shapes `[x, y, ...]`), narrowed to
@@ -273,7 +288,7 @@ fn read_json_annotation<'a>(
             }
             b"attributes" => {
                 seen.mark(s, 2, "attributes")?;
-                a.attributes = attributes(s, &scratch.usual)?;
+                a.attributes = attributes(s)?;
             }
             b"group" => {
                 seen.mark(s, 3, "group")?;
@@ -384,7 +399,7 @@ fn read_annotation(
                 u32::try_from(w).map_err(|_| ctx.bad(format!("{}.rle.size", at())))?,
             );
             let rle = match rle.counts {
-                RleCounts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                RleCounts::Compressed(s) => Rle::from_compressed_string(h, w, s),
                 RleCounts::Runs(r) => Rle::from_runs(h, w, &r),
             }
             .map_err(|e| ctx.bad(format!("{}.rle: {e}", at())))?;
@@ -524,7 +539,7 @@ fn read_item(
             }
             b"attr" => {
                 seen.mark(s, 2, "attr")?;
-                j.attr = s.value()?;
+                j.attr = item_attributes(s)?;
             }
             b"image" => {
                 seen.mark(s, 3, "image")?;
@@ -608,7 +623,6 @@ fn read_item(
 struct Scratch {
     annotations: Vec<Annotation>,
     points: Vec<f32>,
-    usual: [(&'static [u8], Attributes); 2],
 }
 
 /// A top-level member of the document, as one step reads it.
@@ -686,7 +700,6 @@ fn parse_document(
                 let mut scratch = Scratch {
                     annotations: Vec::new(),
                     points: Vec::new(),
-                    usual: usual_attributes(),
                 };
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 loop {
@@ -795,6 +808,37 @@ mod tests {
                 let windowed = parse_document(&mut w, &path, "s").map_err(|e| e.to_string());
                 assert_eq!(windowed, whole, "document {i}, chunk {chunk}");
             }
+        }
+    }
+
+    /// The `{"id":<integer>}` shortcut gives what serde gives, and leaves
+    /// anything else to it.
+    #[test]
+    fn item_attributes_read_as_serde_reads_them() {
+        let path = Path::new("attr.json");
+        for text in [
+            r#"{"id":1}"#,
+            r#"{"id":0}"#,
+            r#"{"id":18446744073709551615}"#,
+            r#"{"id":18446744073709551616}"#,
+            r#"{"id":1.5}"#,
+            r#"{"id":-1}"#,
+            r#"{"id":1e3}"#,
+            r#"{"id":7,"x":1}"#,
+            r#"{ "id": 3 }"#,
+            r#"{"id":3 }"#,
+            r#"{"id":"7"}"#,
+            r#"{"id":01}"#,
+            r#"{"id":}"#,
+            r#"{}"#,
+            "null",
+        ] {
+            let doc = format!("{text} ");
+            let mut s = Scanner::new(doc.as_bytes(), path);
+            let ours = item_attributes(&mut s).map(|a| (a, s.pos()));
+            let mut s = Scanner::new(doc.as_bytes(), path);
+            let serde = s.value::<Option<Attributes>>().map(|a| (a, s.pos()));
+            assert_eq!(format!("{ours:?}"), format!("{serde:?}"), "{text}");
         }
     }
 }
