@@ -174,3 +174,38 @@ fn info_text_has_the_counts_of_info_json() {
         }
     }
 }
+
+/// `--no-fsync` changes no byte of any format's export.
+#[test]
+fn no_fsync_writes_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = fixtures().join("multi_blob/datumaro_binary");
+    for format in ["datumaro_binary", "datumaro", "coco"] {
+        let a = tmp.path().join(format!("{format}_sync"));
+        let b = tmp.path().join(format!("{format}_nosync"));
+        for (dir, extra) in [(&a, None), (&b, Some("--no-fsync"))] {
+            let mut cmd = vellum();
+            cmd.args(["--json", "convert", "-i"])
+                .arg(&src)
+                .args(["-f", format, "-o"])
+                .arg(dir);
+            if let Some(x) = extra {
+                cmd.arg(x);
+            }
+            json_of(&mut cmd);
+        }
+        let mut files: Vec<_> = std::fs::read_dir(a.join("annotations"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty());
+        for f in files {
+            assert_eq!(
+                std::fs::read(a.join("annotations").join(&f)).unwrap(),
+                std::fs::read(b.join("annotations").join(&f)).unwrap(),
+                "{format}: {f:?}"
+            );
+        }
+    }
+}

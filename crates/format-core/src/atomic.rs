@@ -29,6 +29,8 @@ pub struct AtomicFile {
     target: PathBuf,
     temp: PathBuf,
     file: Option<BufWriter<File>>,
+    /// fsync before the rename (the default).
+    durable: bool,
 }
 
 impl AtomicFile {
@@ -58,7 +60,17 @@ impl AtomicFile {
             target,
             temp,
             file: Some(BufWriter::with_capacity(1 << 20, file)),
+            durable: true,
         })
+    }
+
+    /// Skips the fsyncs of [`AtomicFile::commit`] (and the early writeback
+    /// that only serves them): the file still appears whole, by rename,
+    /// but a power cut soon after may lose it. For writers compared with
+    /// tools that never sync.
+    pub fn without_fsync(mut self) -> AtomicFile {
+        self.durable = false;
+        self
     }
 
     /// The final path.
@@ -73,6 +85,9 @@ impl AtomicFile {
     ///
     /// [`start_writeback`]: crate::start_writeback
     pub fn start_writeback(&mut self) -> Result<()> {
+        if !self.durable {
+            return Ok(());
+        }
         if let Some(f) = self.file.as_mut() {
             f.flush().map_err(|e| Error::io(&self.temp, e))?;
             crate::writeback::start_writeback(f.get_ref());
@@ -99,21 +114,29 @@ impl AtomicFile {
     /// wrote, from any thread (the buffer of sequential writes is not
     /// flushed).
     pub fn start_writeback_shared(&self) {
+        if !self.durable {
+            return;
+        }
         if let Some(f) = self.file.as_ref() {
             crate::writeback::start_writeback(f.get_ref());
         }
     }
 
-    /// Flushes, fsyncs, renames into place and fsyncs the folder.
+    /// Flushes, fsyncs, renames into place and fsyncs the folder (no
+    /// fsync after [`AtomicFile::without_fsync`]).
     pub fn commit(mut self) -> Result<()> {
         let file = self.file.take().expect("file is present until commit");
         let file = file
             .into_inner()
             .map_err(|e| Error::io(&self.temp, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&self.temp, e))?;
+        if self.durable {
+            file.sync_all().map_err(|e| Error::io(&self.temp, e))?;
+        }
         drop(file);
         fs::rename(&self.temp, &self.target).map_err(|e| Error::io(&self.target, e))?;
-        sync_parent(&self.target);
+        if self.durable {
+            sync_parent(&self.target);
+        }
         Ok(())
     }
 }
@@ -236,5 +259,19 @@ mod tests {
         });
         f.commit().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"head:one,two,three");
+    }
+
+    /// Without fsync the file still appears whole, only at commit.
+    #[test]
+    fn without_fsync_still_renames_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        let mut f = AtomicFile::create(&path).unwrap().without_fsync();
+        f.write_all(b"data").unwrap();
+        f.start_writeback().unwrap();
+        assert!(!path.exists());
+        f.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"data");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

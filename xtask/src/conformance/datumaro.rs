@@ -462,6 +462,7 @@ fn reexport(
             } else {
                 TypeCodes::Modern
             },
+            ..WriteOptions::default()
         },
         ..ExportOptions::default()
     };

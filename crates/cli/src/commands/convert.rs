@@ -71,6 +71,11 @@ pub struct Args {
     /// Also write dataset_meta.json (labels, mask colours).
     #[arg(long)]
     save_dataset_meta: bool,
+    /// Skip the fsync of the written annotation files: they still appear
+    /// whole (written beside and renamed), but a power cut soon after may
+    /// lose them. datumaro never syncs; by default we do.
+    #[arg(long)]
+    no_fsync: bool,
 }
 
 /// Runs `vellum convert`.
@@ -128,7 +133,9 @@ pub fn run(mut args: Args, g: &Global) -> Result<Outcome> {
             } else {
                 TypeCodes::Modern
             },
+            no_fsync: args.no_fsync,
         },
+        no_fsync: args.no_fsync,
         ..ExportOptions::default()
     };
     let read_seconds = t0.elapsed().as_secs_f64();

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::binary::header::SIGNATURE;
-use crate::binary::{DatumReader, DatumWriter, ReadOptions};
+use crate::binary::{DatumReader, DatumWriter, ReadOptions, WriteOptions};
 use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
 use crate::meta::{read_dataset_meta, write_dataset_meta};
 use crate::model::{Dataset, Subset};
@@ -93,7 +93,10 @@ pub fn write_datumaro_binary(
             ds.infos.clone(),
             ds.categories.clone(),
             ds.media_type,
-            opts.binary.clone(),
+            WriteOptions {
+                no_fsync: opts.no_fsync,
+                ..opts.binary.clone()
+            },
         );
         w.extend_par(&items)?;
         report.items += w.item_count();

@@ -37,6 +37,10 @@ pub struct WriteOptions {
     pub media_encryption: bool,
     /// Annotation type numbering (cuboid_2d is 16 in datumaro 1.11).
     pub type_codes: TypeCodes,
+    /// Skip the fsync of [`DatumWriter::write_to`] (the file still appears
+    /// whole, by rename). Default: fsync, so a finished export survives a
+    /// power cut; datumaro itself never syncs.
+    pub no_fsync: bool,
 }
 
 impl Default for WriteOptions {
@@ -46,6 +50,7 @@ impl Default for WriteOptions {
             cipher: None,
             media_encryption: false,
             type_codes: TypeCodes::Modern,
+            no_fsync: false,
         }
     }
 }
@@ -330,6 +335,9 @@ impl DatumWriter {
     pub fn write_to(self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
         let mut f = AtomicFile::create(path)?;
+        if self.opts.no_fsync {
+            f = f.without_fsync();
+        }
         let (head, body) = self.parts()?;
         let mut n = head.len() as u64;
         f.write_all(&head).map_err(|e| Error::io(path, e))?;

@@ -183,7 +183,9 @@ pub fn write_coco(ds: &Dataset, root: &Path, opts: &ExportOptions) -> Result<Exp
             }
             out.extend_from_slice(b"]}");
             let path = ann_dir.join(format!("{task}_{}.json", s.name));
-            vellum_format_core::write_atomic(&path, &out)?;
+            let mut f = crate::export::atomic_file(&path, opts.no_fsync)?;
+            std::io::Write::write_all(&mut f, &out).map_err(|e| Error::io(&path, e))?;
+            f.commit()?;
             report.bytes += out.len() as u64;
             report.files.push(path);
         }

@@ -333,12 +333,19 @@ pub fn write_datumaro_json(
         let items = prepare_items(ds, &s.items, root, opts, Naming::Flat, &mut report)?;
         let head = document_head(&ds.infos, &ds.categories, ds.media_type);
         let path = ann.join(format!("{}.json", s.name));
-        let bytes = write_streamed(&path, &head, &items, b"]}", |buf, i, item| {
-            if i > 0 {
-                buf.push(b',');
-            }
-            write_item(buf, item);
-        })?;
+        let bytes = write_streamed(
+            &path,
+            opts.no_fsync,
+            &head,
+            &items,
+            b"]}",
+            |buf, i, item| {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_item(buf, item);
+            },
+        )?;
         report.items += items.len();
         report.bytes += bytes;
         report.files.push(path);
