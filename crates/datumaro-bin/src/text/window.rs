@@ -115,6 +115,23 @@ impl<'f> Window<'f> {
         }
     }
 
+    /// The window's bytes, the file, where the bytes start in it and how
+    /// much the window reads at a time: for reading values that lie whole
+    /// in the window outside a step (module `parallel`).
+    pub(crate) fn contents(&self) -> (&[u8], &'f Path, Origin, usize) {
+        (self.bytes(), self.path, self.origin, self.chunk)
+    }
+
+    /// Slides the window to `*pos` and reads more when less than half a
+    /// chunk is left after it (before the end of the file), so the
+    /// window holds enough to read in parallel.
+    pub(crate) fn refill(&mut self, pos: &mut usize) -> Result<()> {
+        if !self.eof() && self.bytes().len().saturating_sub(*pos) < self.chunk / 2 {
+            self.slide(pos)?;
+        }
+        Ok(())
+    }
+
     /// An error at `pos` of the window.
     pub(crate) fn error(&self, pos: usize, what: impl std::fmt::Display) -> Error {
         Scanner::at(self.bytes(), pos, self.path, self.origin).error(what)

@@ -10,6 +10,7 @@ use crate::model::{
     MediaType, Rle, Subset,
 };
 use crate::text::number::{Number, round2};
+use crate::text::parallel::read_elements;
 use crate::text::scan::{Scanner, Seen};
 use crate::text::window::Window;
 use crate::{Error, Result};
@@ -151,7 +152,16 @@ impl TaskFile {
     }
 }
 
+/// What a worker keeps of the annotations it reads (module `parallel`):
+/// what they yield, one after another.
+#[derive(Default)]
+struct Kept {
+    scratch: Scratch,
+    annotations: Vec<Annotation>,
+}
+
 /// Buffers reused from annotation to annotation.
+#[derive(Default)]
 struct Scratch {
     /// What the current COCO annotation yields.
     out: Vec<Annotation>,
@@ -417,7 +427,41 @@ fn parse_task(
                 let images_known = seen & 2 != 0;
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let mut index = 0;
+                let parallel = rayon::current_num_threads() > 1;
                 loop {
+                    if parallel {
+                        // What lies whole in the window, on the pool's
+                        // workers, then placed in file order.
+                        w.refill(&mut pos)?;
+                        let runs = read_elements(w, &mut pos, &mut list, Kept::default, |s, k| {
+                            k.scratch.out.clear();
+                            // No index: an annotation that fails is read
+                            // again by the step below, which names it.
+                            let read = annotation(doc, s, task, 0, &mut k.scratch)?;
+                            let n = k.scratch.out.len();
+                            k.annotations.append(&mut k.scratch.out);
+                            Ok((read, n))
+                        });
+                        for run in runs {
+                            let mut annotations = run.scratch.annotations.into_iter();
+                            for (read, n) in run.values {
+                                scratch.out.clear();
+                                scratch.out.extend(annotations.by_ref().take(n));
+                                if let Some((image_id, category_id)) = read {
+                                    place(
+                                        doc,
+                                        &mut file,
+                                        target.items,
+                                        &mut scratch.out,
+                                        (image_id, category_id, index),
+                                        images_known,
+                                        task == "instances",
+                                    )?;
+                                }
+                                index += 1;
+                            }
+                        }
+                    }
                     // A step may run again (see `window`): it only fills
                     // `scratch.out`, which each run starts afresh.
                     let (next, read) = w.step(&mut pos, |s| {
@@ -826,6 +870,88 @@ mod tests {
                 assert_eq!(summary(&path, &mut w, task), whole, "{i}, chunk {chunk}");
             }
         }
+    }
+
+    /// With several workers a task file reads exactly as with one: the
+    /// fixtures, a synthetic document and corrupted copies of it (the same
+    /// errors, with their file, line and column, or annotation index),
+    /// through windows of several sizes.
+    #[test]
+    fn workers_read_what_one_thread_reads() {
+        use crate::text::parallel::{KEPT_BYTES, corruptions};
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+        let mut docs = Vec::new();
+        for case in [
+            "all_annotation_types",
+            "attribute_value_types",
+            "basic_image",
+        ] {
+            for (task, _, f) in task_files(&dir.join(case).join("coco")).expect("files") {
+                docs.push((task, std::fs::read(&f).expect("fixture")));
+            }
+        }
+        let synthetic =
+            serde_json::to_vec(&crate::synth::coco_document(40, 7)).expect("a JSON document");
+        docs.push(("instances".into(), synthetic.clone()));
+        docs.push(("captions".into(), synthetic.clone()));
+        // Annotations that hold look-alikes of annotations (where a task
+        // may start, and read well, but not where an element starts).
+        let mut decoys = crate::synth::coco_document(40, 8);
+        let decoy = serde_json::json!({"decoy": [
+            {"id": 1, "image_id": 1, "bbox": [1, 2, 3, 4]},
+            {"id": 2, "image_id": 2, "bbox": [1, 2, 3, 4]},
+        ]});
+        if let Some(list) = decoys.get_mut("annotations").and_then(Value::as_array_mut) {
+            for a in list.iter_mut().step_by(2) {
+                a["attributes"] = decoy.clone();
+            }
+        }
+        docs.push((
+            "instances".into(),
+            serde_json::to_vec(&decoys).expect("a JSON document"),
+        ));
+        let edits = [
+            ("\"bbox\":[", "\"bbox\":x"),
+            ("\"bbox\":[", "\"bbox\":[1,2,3],\"b\":["),
+            ("\"category_id\":", "\"category_id\":999,\"c\":"),
+            ("\"image_id\":", "\"image_id\":-1,\"i\":"),
+            ("\"image_id\":", "\"image_id\":123456,\"i\":"),
+            ("\"iscrowd\":0", "\"iscrowd\":0,\"iscrowd\":0"),
+            ("},{\"id\"", "},\n{\"id\""),
+        ];
+        for d in corruptions(&synthetic, &edits) {
+            docs.push(("instances".into(), d));
+        }
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("a pool")
+        };
+        let (one, many) = (pool(1), pool(3));
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut in_parallel, mut errors) = (0, 0);
+        for (i, (task, doc)) in docs.iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, doc).expect("write");
+            for chunk in [64, 1 << 10, 1 << 20] {
+                let read = |p: &rayon::ThreadPool| {
+                    p.install(|| {
+                        let before = KEPT_BYTES.with(|k| k.get());
+                        let mut w = Window::open_with(&path, chunk).expect("open");
+                        let got = summary(&path, &mut w, task);
+                        (got, KEPT_BYTES.with(|k| k.get()) - before)
+                    })
+                };
+                let ((alone, _), (together, kept)) = (read(&one), read(&many));
+                assert_eq!(together, alone, "document {i}, chunk {chunk}");
+                in_parallel += kept;
+                errors += usize::from(alone.is_err());
+            }
+        }
+        // The workers did read (most of) the documents, good and bad.
+        assert!(in_parallel > 20 * synthetic.len(), "{in_parallel}");
+        assert!(errors > 3 * 40, "{errors}");
     }
 
     /// An image's annotations come in reverse file order, each COCO

@@ -12,6 +12,7 @@ use crate::model::{
     Rle, Subset, Visibility,
 };
 use crate::text::number::Number;
+use crate::text::parallel::read_elements;
 use crate::text::scan::{Scanner, Seen};
 use crate::text::window::Window;
 use crate::{Error, Result};
@@ -601,7 +602,7 @@ fn read_item(
 }
 
 /// Buffers reused from item to item.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Scratch {
     annotations: Vec<Annotation>,
     points: Vec<f32>,
@@ -684,7 +685,20 @@ fn parse_document(
                     points: Vec::new(),
                 };
                 let mut list = w.step(&mut pos, |s| s.array())?;
+                let parallel = rayon::current_num_threads() > 1;
                 loop {
+                    if parallel {
+                        // What lies whole in the window, on the pool's
+                        // workers.
+                        w.refill(&mut pos)?;
+                        let runs =
+                            read_elements(w, &mut pos, &mut list, Scratch::default, |s, k| {
+                                read_item(&ctx, s, subset, 0, k)
+                            });
+                        for run in runs {
+                            items.extend(run.values);
+                        }
+                    }
                     let (next, item) = w.step(&mut pos, |s| {
                         let mut l = list;
                         if !s.element(&mut l)? {
@@ -791,5 +805,84 @@ mod tests {
                 assert_eq!(windowed, whole, "document {i}, chunk {chunk}");
             }
         }
+    }
+
+    /// With several workers a document reads exactly as with one: the
+    /// fixtures, a synthetic document and corrupted copies of it (the same
+    /// errors, with their file, line and column, or item index), through
+    /// windows of several sizes.
+    #[test]
+    fn workers_read_what_one_thread_reads() {
+        use crate::text::parallel::{KEPT_BYTES, corruptions};
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+        let mut docs = Vec::new();
+        for case in [
+            "all_annotation_types",
+            "attribute_value_types",
+            "basic_image",
+            "point_cloud",
+            "video",
+        ] {
+            for f in datumaro_json_files(&dir.join(case).join("datumaro_json")).expect("files") {
+                docs.push(std::fs::read(&f).expect("fixture"));
+            }
+        }
+        let tmp = tempfile::tempdir().expect("tempdir");
+        crate::synth::write_coco(tmp.path(), 40, 7).expect("synthetic COCO");
+        let ds = crate::read_coco(tmp.path()).expect("read back");
+        let items = ds
+            .subsets
+            .first()
+            .map(|s| s.items.as_slice())
+            .unwrap_or_default();
+        let synthetic =
+            crate::datumaro_json_document(&ds.infos, &ds.categories, ds.media_type, items);
+        docs.push(synthetic.clone());
+        // Items that hold look-alikes of items (where a task may start,
+        // and read well, but not where an element starts).
+        let decoys = String::from_utf8_lossy(&synthetic).replace(
+            "\"image\":{",
+            "\"decoy\":[{\"id\":\"x\"},{\"id\":\"y\"}],\"image\":{",
+        );
+        docs.push(decoys.into_bytes());
+        let edits = [
+            ("\"bbox\":[", "\"bbox\":x"),
+            ("\"points\":[", "\"points\":[1,2,x,"),
+            ("{\"id\":\"", "{\"id\":5,\"x\":\""),
+            ("\"label_id\":", "\"label_id\":99999999999,\"l\":"),
+            ("\"type\":\"bbox\"", "\"type\":\"bbox\",\"type\":\"bbox\""),
+            ("\"type\":\"bbox\"", "\"type\":\"ellipse\""),
+            ("},{\"id\":\"", "},\n {\"id\":\""),
+        ];
+        docs.extend(corruptions(&synthetic, &edits));
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("a pool")
+        };
+        let (one, many) = (pool(1), pool(3));
+        let (mut in_parallel, mut errors) = (0, 0);
+        for (i, doc) in docs.iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, doc).expect("write");
+            for chunk in [64, 1 << 10, 1 << 20] {
+                let read = |p: &rayon::ThreadPool| {
+                    p.install(|| {
+                        let before = KEPT_BYTES.with(|k| k.get());
+                        let mut w = Window::open_with(&path, chunk).expect("open");
+                        let got = parse_document(&mut w, &path, "s").map_err(|e| e.to_string());
+                        (got, KEPT_BYTES.with(|k| k.get()) - before)
+                    })
+                };
+                let ((alone, _), (together, kept)) = (read(&one), read(&many));
+                assert_eq!(together, alone, "document {i}, chunk {chunk}");
+                in_parallel += kept;
+                errors += usize::from(alone.is_err());
+            }
+        }
+        // The workers did read (most of) the documents, good and bad.
+        assert!(in_parallel > 20 * synthetic.len(), "{in_parallel}");
+        assert!(errors > 3 * 30, "{errors}");
     }
 }
