@@ -1,6 +1,7 @@
 //! Times the COCO and Datumaro JSON readers in-process with 1 and with 2
 //! rayon workers, back to back:
-//! `cargo run --release -p vellum-datumaro --example workers -- coco|datumaro DIR [REPEATS]`.
+//! `cargo run --release -p vellum-datumaro --example workers -- coco|datumaro DIR [REPEATS [WORKERS...]]`
+//! (WORKERS: the worker counts to compare, 1 and 2 by default).
 //! For each worker count prints the best wall time and the best CPU time
 //! of the process (all its threads) of REPEATS runs (default 5), taken
 //! alternately so a busy machine disturbs both alike.
@@ -41,13 +42,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let format = args.next().ok_or("FORMAT")?;
     let dir = PathBuf::from(args.next().ok_or("DIR")?);
     let n: usize = args.next().map_or(Ok(5), |s| s.parse())?;
-    let pools = [1, 2].map(|w| {
+    let mut workers = args.map(|s| s.parse()).collect::<Result<Vec<usize>, _>>()?;
+    if workers.is_empty() {
+        workers = vec![1, 2];
+    }
+    let pools = workers.into_iter().map(|w| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(w)
             .build()
             .map(|p| (w, p))
     });
-    let pools = pools.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let pools = pools.collect::<Result<Vec<_>, _>>()?;
     let mut best = vec![(f64::INFINITY, f64::INFINITY); pools.len()];
     let mut counts = Vec::new();
     for _ in 0..n {

@@ -40,6 +40,32 @@ const MIN_BATCH_PER_CHUNK: usize = 64;
 /// looks like an element's start may be inside one).
 const TRIES: usize = 8;
 
+/// The pieces of a window and what their tasks read, kept from batch to
+/// batch: each task fills its piece's buffers, the reader drains them, and
+/// the next batch fills them again, so batches allocate nothing of their
+/// own (and no buffer goes from thread to thread to be freed).
+#[derive(Debug)]
+pub(crate) struct Batch<T, S> {
+    runs: Vec<Run<T, S>>,
+    kept: usize,
+}
+
+impl<T, S> Batch<T, S> {
+    /// No pieces yet.
+    pub(crate) fn new() -> Batch<T, S> {
+        Batch {
+            runs: Vec::new(),
+            kept: 0,
+        }
+    }
+
+    /// The runs the last batch kept, in file order.
+    pub(crate) fn kept(&mut self) -> &mut [Run<T, S>] {
+        let n = self.kept.min(self.runs.len());
+        self.runs.get_mut(..n).unwrap_or_default()
+    }
+}
+
 /// What one task read: elements in order, its scratch state, where its
 /// first element starts, where its last one ends, and where the element
 /// after them starts (in the next piece).
@@ -47,7 +73,7 @@ const TRIES: usize = 8;
 pub(crate) struct Run<T, S> {
     /// The values read, in file order.
     pub(crate) values: Vec<T>,
-    /// What the task's parser kept besides the values (e.g. the
+    /// What the task's parser keeps besides the values (e.g. the
     /// annotations of every element, one after another).
     pub(crate) scratch: S,
     start: Option<usize>,
@@ -56,44 +82,46 @@ pub(crate) struct Run<T, S> {
 }
 
 /// Reads the elements of the array at `*pos` of `w` (its state `list`)
-/// that lie whole in the window, in parallel with `parse` (each task with
-/// its own `init()` scratch state), and moves `*pos` and `list` past the
-/// last element kept. Returns the runs kept, in file order. Nothing is
-/// read (an empty list) when little is left in the window or the pool has
-/// one thread.
+/// that lie whole in the window, in parallel with `parse`, and moves
+/// `*pos` and `list` past the last element kept; [`Batch::kept`] has them
+/// then. Nothing is read when little is left in the window or the pool
+/// has one thread.
 ///
-/// `parse` reads one element at the scanner's position; when it fails it
-/// must leave its scratch state as valid as before (the task goes on with
-/// it, or hands it back). It gets no element index: an element that fails
-/// is read again by the sequential reader, which makes the error.
+/// Each piece has its scratch state, made by `init` once and emptied by
+/// `clear` before each batch. `parse` reads one element at the scanner's
+/// position; when it fails it must leave the scratch state as valid as
+/// before (the task goes on with it). It gets no element index: an
+/// element that fails is read again by the sequential reader, which makes
+/// the error.
 pub(crate) fn read_elements<T, S>(
     w: &Window<'_>,
     pos: &mut usize,
     list: &mut Members,
-    init: impl Fn() -> S + Sync,
+    batch: &mut Batch<T, S>,
+    (init, clear): (impl Fn() -> S, impl Fn(&mut S) + Sync),
     parse: impl Fn(&mut Scanner<'_>, &mut S) -> Result<T> + Sync,
-) -> Vec<Run<T, S>>
-where
+) where
     T: Send,
     S: Send,
 {
+    batch.kept = 0;
     let threads = rayon::current_num_threads();
     let (bytes, file, origin, chunk) = w.contents();
     if threads <= 1 || bytes.len().saturating_sub(*pos) < chunk / MIN_BATCH_PER_CHUNK {
-        return Vec::new();
+        return;
     }
     // The first element's start, as the sequential reader's `element`
     // finds it.
     let mut s = Scanner::at(bytes, *pos, file, origin);
     let first = if list.is_first() {
         match s.peek() {
-            Some(b']') | None => return Vec::new(),
+            Some(b']') | None => return,
             Some(_) => s.pos(),
         }
     } else {
         match s.peek() {
             Some(b',') => s.pos() + 1,
-            _ => return Vec::new(),
+            _ => return,
         }
     };
     // Errors are never reported from here: skip making their messages.
@@ -104,64 +132,114 @@ where
     // A few pieces per thread, so a thread that waits for a core (or a
     // piece of bigger elements) is evened out by the others.
     let pieces = threads.saturating_mul(4);
+    while batch.runs.len() < pieces {
+        batch.runs.push(Run {
+            values: Vec::new(),
+            scratch: init(),
+            start: None,
+            end: 0,
+            next: None,
+        });
+    }
     let len = bytes.len() - first.min(bytes.len());
-    let bounds: Vec<usize> = (0..=pieces)
-        .map(|j| {
-            if j == pieces {
-                usize::MAX
-            } else {
-                first + len / pieces * j
-            }
-        })
-        .collect();
+    let bound = |j: usize| {
+        if j >= pieces {
+            usize::MAX
+        } else {
+            first + len / pieces * j
+        }
+    };
     let source = Source {
         bytes,
         file,
         origin,
     };
-    let runs: Vec<Run<T, S>> = bounds
-        .par_windows(2)
+    batch
+        .runs
+        .par_iter_mut()
+        .take(pieces)
         .enumerate()
-        .map(|(j, b)| {
-            let (from, until) = match *b {
-                [from, until] => (from, until),
-                _ => (0, 0),
-            };
-            let mut scratch = init();
+        .for_each(|(j, run)| {
+            run.values.clear();
+            clear(&mut run.scratch);
+            run.start = None;
+            run.next = None;
+            let until = bound(j + 1);
             if j == 0 {
-                return source
-                    .run(first, until, &parse, scratch)
-                    .unwrap_or_else(Run::empty);
+                source.run(run, first, until, &parse);
+                return;
             }
-            let candidates = Candidates { bytes, at: from };
+            let candidates = Candidates {
+                bytes,
+                at: bound(j),
+            };
             for c in candidates.take_while(|&c| c < until).take(TRIES) {
-                match source.run(c, until, &parse, scratch) {
-                    Ok(run) => return run,
-                    Err(back) => scratch = back,
+                if source.run(run, c, until, &parse) {
+                    return;
                 }
             }
-            Run::empty(scratch)
-        })
-        .collect();
+        });
     #[cfg(test)]
     let before = *pos;
-    let mut kept = Vec::with_capacity(runs.len());
     let mut expected = Some(first);
-    for run in runs {
+    for run in batch.runs.iter().take(pieces) {
         if run.start.is_none() || run.start != expected {
             break;
         }
         expected = run.next;
         *pos = run.end;
         *list = Members::AFTER_FIRST;
-        kept.push(run);
+        batch.kept += 1;
         if expected.is_none() {
             break;
         }
     }
     #[cfg(test)]
     KEPT_BYTES.with(|k| k.set(k.get() + (*pos - before)));
-    kept
+}
+
+/// The window's bytes, with what the tasks' scanners need.
+struct Source<'a> {
+    bytes: &'a [u8],
+    file: &'a Path,
+    origin: Origin,
+}
+
+impl Source<'_> {
+    /// Reads elements into `run` from `start` (where an element starts)
+    /// until the next one starts at or after `until`. `false` (nothing
+    /// read) when the first element does not parse.
+    fn run<T, S>(
+        &self,
+        run: &mut Run<T, S>,
+        start: usize,
+        until: usize,
+        parse: &impl Fn(&mut Scanner<'_>, &mut S) -> Result<T>,
+    ) -> bool {
+        let mut s = Scanner::at(self.bytes, start, self.file, self.origin);
+        let Ok(v) = parse(&mut s, &mut run.scratch) else {
+            return false;
+        };
+        run.values.push(v);
+        run.start = Some(start);
+        run.end = s.pos();
+        loop {
+            if s.peek() != Some(b',') {
+                return true;
+            }
+            let next = s.pos() + 1;
+            if next >= until {
+                run.next = Some(next);
+                return true;
+            }
+            s = Scanner::at(self.bytes, next, self.file, self.origin);
+            match parse(&mut s, &mut run.scratch) {
+                Ok(v) => run.values.push(v),
+                Err(_) => return true,
+            }
+            run.end = s.pos();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -191,67 +269,6 @@ pub(crate) fn corruptions(doc: &[u8], edits: &[(&str, &str)]) -> Vec<Vec<u8>> {
         out.push(doc.get(..at).unwrap_or_default().to_vec());
     }
     out
-}
-
-/// The window's bytes, with what the tasks' scanners need.
-struct Source<'a> {
-    bytes: &'a [u8],
-    file: &'a Path,
-    origin: Origin,
-}
-
-impl Source<'_> {
-    /// Reads elements from `start` (where an element starts) until the
-    /// next one starts at or after `until`. Gives `scratch` back when the
-    /// first element does not parse.
-    fn run<T, S>(
-        &self,
-        start: usize,
-        until: usize,
-        parse: &impl Fn(&mut Scanner<'_>, &mut S) -> Result<T>,
-        mut scratch: S,
-    ) -> std::result::Result<Run<T, S>, S> {
-        let mut s = Scanner::at(self.bytes, start, self.file, self.origin);
-        let Ok(v) = parse(&mut s, &mut scratch) else {
-            return Err(scratch);
-        };
-        let mut run = Run {
-            values: vec![v],
-            scratch,
-            start: Some(start),
-            end: s.pos(),
-            next: None,
-        };
-        loop {
-            if s.peek() != Some(b',') {
-                return Ok(run);
-            }
-            let next = s.pos() + 1;
-            if next >= until {
-                run.next = Some(next);
-                return Ok(run);
-            }
-            s = Scanner::at(self.bytes, next, self.file, self.origin);
-            match parse(&mut s, &mut run.scratch) {
-                Ok(v) => run.values.push(v),
-                Err(_) => return Ok(run),
-            }
-            run.end = s.pos();
-        }
-    }
-}
-
-impl<T, S> Run<T, S> {
-    /// A task that read nothing.
-    fn empty(scratch: S) -> Run<T, S> {
-        Run {
-            values: Vec::new(),
-            scratch,
-            start: None,
-            end: 0,
-            next: None,
-        }
-    }
 }
 
 /// Places that look like the start of an array's element (just after a

@@ -10,7 +10,7 @@ use crate::model::{
     MediaType, Rle, Subset,
 };
 use crate::text::number::{Number, round2};
-use crate::text::parallel::read_elements;
+use crate::text::parallel::{Batch, read_elements};
 use crate::text::scan::{Scanner, Seen};
 use crate::text::window::Window;
 use crate::{Error, Result};
@@ -428,12 +428,14 @@ fn parse_task(
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let mut index = 0;
                 let parallel = rayon::current_num_threads() > 1;
+                let mut batch = Batch::new();
                 loop {
                     if parallel {
                         // What lies whole in the window, on the pool's
                         // workers, then placed in file order.
                         w.refill(&mut pos)?;
-                        let runs = read_elements(w, &mut pos, &mut list, Kept::default, |s, k| {
+                        let init = (Kept::default, |k: &mut Kept| k.annotations.clear());
+                        read_elements(w, &mut pos, &mut list, &mut batch, init, |s, k| {
                             k.scratch.out.clear();
                             // No index: an annotation that fails is read
                             // again by the step below, which names it.
@@ -442,9 +444,9 @@ fn parse_task(
                             k.annotations.append(&mut k.scratch.out);
                             Ok((read, n))
                         });
-                        for run in runs {
-                            let mut annotations = run.scratch.annotations.into_iter();
-                            for (read, n) in run.values {
+                        for run in batch.kept() {
+                            let mut annotations = run.scratch.annotations.drain(..);
+                            for (read, n) in run.values.drain(..) {
                                 scratch.out.clear();
                                 scratch.out.extend(annotations.by_ref().take(n));
                                 if let Some((image_id, category_id)) = read {

@@ -12,7 +12,7 @@ use crate::model::{
     Rle, Subset, Visibility,
 };
 use crate::text::number::Number;
-use crate::text::parallel::read_elements;
+use crate::text::parallel::{Batch, read_elements};
 use crate::text::scan::{Scanner, Seen};
 use crate::text::window::Window;
 use crate::{Error, Result};
@@ -686,17 +686,18 @@ fn parse_document(
                 };
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let parallel = rayon::current_num_threads() > 1;
+                let mut batch = Batch::new();
                 loop {
                     if parallel {
                         // What lies whole in the window, on the pool's
                         // workers.
                         w.refill(&mut pos)?;
-                        let runs =
-                            read_elements(w, &mut pos, &mut list, Scratch::default, |s, k| {
-                                read_item(&ctx, s, subset, 0, k)
-                            });
-                        for run in runs {
-                            items.extend(run.values);
+                        let init = (Scratch::default, |_: &mut Scratch| {});
+                        read_elements(w, &mut pos, &mut list, &mut batch, init, |s, k| {
+                            read_item(&ctx, s, subset, 0, k)
+                        });
+                        for run in batch.kept() {
+                            items.append(&mut run.values);
                         }
                     }
                     let (next, item) = w.step(&mut pos, |s| {
