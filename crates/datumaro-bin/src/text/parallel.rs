@@ -59,9 +59,15 @@ impl<T, S> Batch<T, S> {
         }
     }
 
-    /// The runs the last batch kept, in file order.
-    pub(crate) fn kept(&mut self) -> &mut [Run<T, S>] {
-        let n = self.kept.min(self.runs.len());
+    /// Whether the last batch kept elements not taken yet.
+    pub(crate) fn has_kept(&self) -> bool {
+        self.kept > 0
+    }
+
+    /// The runs the last batch kept, in file order, to be drained (they
+    /// are not handed out again).
+    pub(crate) fn take_kept(&mut self) -> &mut [Run<T, S>] {
+        let n = std::mem::take(&mut self.kept).min(self.runs.len());
         self.runs.get_mut(..n).unwrap_or_default()
     }
 }

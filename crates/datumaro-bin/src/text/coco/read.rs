@@ -428,41 +428,53 @@ fn parse_task(
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let mut index = 0;
                 let parallel = rayon::current_num_threads() > 1;
-                let mut batch = Batch::new();
+                // The batch being read and the one read before, placed
+                // meanwhile.
+                let (mut reading, mut read) = (Batch::new(), Batch::new());
+                let mut placing = Vec::new();
                 loop {
                     if parallel {
                         // What lies whole in the window, on the pool's
-                        // workers, then placed in file order.
+                        // workers, while the annotations of the batch
+                        // before are placed (in file order).
                         w.refill(&mut pos)?;
                         let init = (Kept::default, |k: &mut Kept| k.annotations.clear());
-                        read_elements(w, &mut pos, &mut list, &mut batch, init, |s, k| {
-                            k.scratch.out.clear();
-                            // No index: an annotation that fails is read
-                            // again by the step below, which names it.
-                            let read = annotation(doc, s, task, 0, &mut k.scratch)?;
-                            let n = k.scratch.out.len();
-                            k.annotations.append(&mut k.scratch.out);
-                            Ok((read, n))
-                        });
-                        for run in batch.kept() {
-                            let mut annotations = run.scratch.annotations.drain(..);
-                            for (read, n) in run.values.drain(..) {
-                                scratch.out.clear();
-                                scratch.out.extend(annotations.by_ref().take(n));
-                                if let Some((image_id, category_id)) = read {
-                                    place(
-                                        doc,
-                                        &mut file,
-                                        target.items,
-                                        &mut scratch.out,
-                                        (image_id, category_id, index),
-                                        images_known,
-                                        task == "instances",
-                                    )?;
-                                }
-                                index += 1;
-                            }
+                        let ((), placed) = rayon::join(
+                            || {
+                                read_elements(w, &mut pos, &mut list, &mut reading, init, |s, k| {
+                                    k.scratch.out.clear();
+                                    // No index: an annotation that fails is
+                                    // read again by the step below, which
+                                    // names it.
+                                    let read = annotation(doc, s, task, 0, &mut k.scratch)?;
+                                    let n = k.scratch.out.len();
+                                    k.annotations.append(&mut k.scratch.out);
+                                    Ok((read, n))
+                                })
+                            },
+                            || {
+                                let place =
+                                    |out: &mut Vec<Annotation>, (image_id, category_id), index| {
+                                        place(
+                                            doc,
+                                            &mut file,
+                                            target.items,
+                                            out,
+                                            (image_id, category_id, index),
+                                            images_known,
+                                            task == "instances",
+                                        )
+                                    };
+                                place_batch(&mut read, &mut placing, &mut index, place)
+                            },
+                        );
+                        placed?;
+                        std::mem::swap(&mut reading, &mut read);
+                        if read.has_kept() {
+                            continue;
                         }
+                        // Nothing read in parallel (and all placed): the
+                        // step below reads on.
                     }
                     // A step may run again (see `window`): it only fills
                     // `scratch.out`, which each run starts afresh.
@@ -498,6 +510,34 @@ fn parse_task(
     }
     w.step(&mut pos, |s| s.end())?;
     Ok(file)
+}
+
+/// What a worker reads of one COCO annotation: its image id and category
+/// id when it yields anything, and how many annotations it yields (in
+/// [`Kept::annotations`]).
+type Read = (Option<(u64, Option<u64>)>, usize);
+
+/// Places what a batch of workers read, in file order, with `place`
+/// (what one annotation yielded, its ids, its index); `index` counts the
+/// COCO annotations.
+fn place_batch(
+    batch: &mut Batch<Read, Kept>,
+    out: &mut Vec<Annotation>,
+    index: &mut usize,
+    mut place: impl FnMut(&mut Vec<Annotation>, (u64, Option<u64>), usize) -> Result<()>,
+) -> Result<()> {
+    for run in batch.take_kept() {
+        let mut annotations = run.scratch.annotations.drain(..);
+        for (read, n) in run.values.drain(..) {
+            out.clear();
+            out.extend(annotations.by_ref().take(n));
+            if let Some(ids) = read {
+                place(out, ids, *index)?;
+            }
+            *index += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Moves what one COCO annotation yielded (`out`, its image id, category

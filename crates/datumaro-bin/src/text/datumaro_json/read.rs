@@ -696,7 +696,7 @@ fn parse_document(
                         read_elements(w, &mut pos, &mut list, &mut batch, init, |s, k| {
                             read_item(&ctx, s, subset, 0, k)
                         });
-                        for run in batch.kept() {
+                        for run in batch.take_kept() {
                             items.append(&mut run.values);
                         }
                     }
