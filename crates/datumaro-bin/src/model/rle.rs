@@ -23,12 +23,19 @@ impl Rle {
     /// An RLE from a compressed counts string, checked: it must decode to
     /// runs that cover exactly `height × width` pixels.
     pub fn from_compressed(height: u32, width: u32, counts: &str) -> Result<Rle> {
-        let runs = decode_counts(counts)?;
-        check_total(&runs, height, width)?;
+        Rle::from_compressed_string(height, width, counts.to_owned())
+    }
+
+    /// [`Rle::from_compressed`] keeping `counts` (checked without
+    /// decoding it into a list).
+    pub(crate) fn from_compressed_string(height: u32, width: u32, counts: String) -> Result<Rle> {
+        let mut total = Some(0u64);
+        each_run(&counts, |r| total = total.and_then(|t| t.checked_add(r)))?;
+        check_sum(total, height, width)?;
         Ok(Rle {
             height,
             width,
-            counts: counts.to_owned(),
+            counts,
         })
     }
 
@@ -155,7 +162,15 @@ impl Rle {
 }
 
 fn check_total(runs: &[u64], height: u32, width: u32) -> Result<()> {
-    let total = runs.iter().try_fold(0u64, |a, &r| a.checked_add(r));
+    check_sum(
+        runs.iter().try_fold(0u64, |a, &r| a.checked_add(r)),
+        height,
+        width,
+    )
+}
+
+/// Checks the sum of the runs (`None`: it overflowed) against the size.
+fn check_sum(total: Option<u64>, height: u32, width: u32) -> Result<()> {
     let want = u64::from(height) * u64::from(width);
     if total != Some(want) {
         return Err(Error::BadMask(format!(
@@ -193,8 +208,17 @@ fn encode_counts(runs: &[u64]) -> String {
 /// pycocotools' `rleFrString`, checked: every run must be non-negative and
 /// fit in 64 bits.
 fn decode_counts(s: &str) -> Result<Vec<u64>> {
+    let mut runs: Vec<u64> = Vec::with_capacity(s.len());
+    each_run(s, |r| runs.push(r))?;
+    Ok(runs)
+}
+
+/// Calls `f` with each run of a compressed counts string, in order (see
+/// [`decode_counts`]); an error for the first bad run.
+fn each_run(s: &str, mut f: impl FnMut(u64)) -> Result<()> {
     let bytes = s.as_bytes();
-    let mut runs: Vec<u64> = Vec::with_capacity(bytes.len());
+    // A run is coded relative to the one two before it.
+    let (mut m, mut before_last, mut last) = (0usize, 0u64, 0u64);
     let mut p = 0usize;
     while p < bytes.len() {
         let mut x: i64 = 0;
@@ -222,9 +246,8 @@ fn decode_counts(s: &str) -> Result<Vec<u64>> {
                 break;
             }
         }
-        let m = runs.len();
         if m > 2 {
-            let prev = runs.get(m - 2).map_or(0, |&v| v as i64);
+            let prev = before_last as i64;
             x = x
                 .checked_add(prev)
                 .ok_or_else(|| Error::BadMask(format!("run overflows at char {p}")))?;
@@ -232,9 +255,10 @@ fn decode_counts(s: &str) -> Result<Vec<u64>> {
         if x < 0 {
             return Err(Error::BadMask(format!("negative run {x} before char {p}")));
         }
-        runs.push(x as u64);
+        f(x as u64);
+        (m, before_last, last) = (m + 1, last, x as u64);
     }
-    Ok(runs)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -355,6 +355,14 @@ mod tests {
             "12345678.12345678".into(),
             "7".into(),
         ];
+        // Every fraction length around the two eight-digit steps.
+        for k in 1..=24 {
+            let digits: String = "91827364554637281928374655".chars().take(k).collect();
+            texts.push(format!("3.{digits}"));
+            texts.push(format!("-123.{digits}"));
+            texts.push(format!("0.{digits}"));
+            texts.push(format!("0.{digits}e-3"));
+        }
         for _ in 0..30_000 {
             // f32 values widened and printed shortest (Datumaro JSON's).
             let f = f32::from_bits(rng(&mut st) as u32);

@@ -62,6 +62,12 @@ impl<'a> Scanner<'a> {
         self.pos
     }
 
+    /// Goes back to `pos` (an earlier [`Scanner::pos`]), to read what a
+    /// shortcut did not recognize again the general way.
+    pub(crate) fn rewind(&mut self, pos: usize) {
+        self.pos = pos.min(self.pos);
+    }
+
     /// An error at byte `offset`: "what at line L column C".
     pub(crate) fn error_at(&self, offset: usize, what: impl std::fmt::Display) -> Error {
         if self.origin.retried {
@@ -364,6 +370,14 @@ impl<'a> Scanner<'a> {
             if let Some(x) = eight_digits(b, i) {
                 mant = mant.wrapping_mul(100_000_000).wrapping_add(x);
                 i += 8;
+                // Widened f32 values have 13 to 16 digits after the
+                // point: the rest of them at once too.
+                if let Some((k, x)) = up_to_eight_digits(b, i) {
+                    mant = mant
+                        .wrapping_mul(POW10_U64.get(k).copied().unwrap_or(1))
+                        .wrapping_add(x);
+                    i += k;
+                }
             }
             while let Some(&c) = b.get(i) {
                 let d = c.wrapping_sub(b'0');
@@ -714,6 +728,29 @@ fn eight_digits(b: &[u8], i: usize) -> Option<u64> {
     d = d.wrapping_mul(100).wrapping_add(d >> 16) & 0x0000_FFFF_0000_FFFF;
     d = d.wrapping_mul(10_000).wrapping_add(d >> 32) & 0xFFFF_FFFF;
     Some(d)
+}
+
+/// How many ASCII digits the eight bytes at `i` start with (1 to 8), and
+/// their value; `None` when the first is not a digit or fewer than eight
+/// bytes are left.
+#[inline(always)]
+fn up_to_eight_digits(b: &[u8], i: usize) -> Option<(usize, u64)> {
+    let chunk = <[u8; 8]>::try_from(b.get(i..i + 8)?).ok()?;
+    // As in `digit_run`: x holds each digit's value in its byte; a byte is
+    // a digit when neither x nor x + 0x76 has its high bit set.
+    let x = u64::from_le_bytes(chunk) ^ 0x3030_3030_3030_3030;
+    let bad = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
+    let k = (bad.trailing_zeros() / 8) as usize;
+    if k == 0 {
+        return None;
+    }
+    // The k digits moved to the top of the word (the bytes below become
+    // leading zeros), to their value in three multiplications.
+    let mut d = x << (8 * (8 - k));
+    d = d.wrapping_mul(10).wrapping_add(d >> 8) & 0x00FF_00FF_00FF_00FF;
+    d = d.wrapping_mul(100).wrapping_add(d >> 16) & 0x0000_FFFF_0000_FFFF;
+    d = d.wrapping_mul(10_000).wrapping_add(d >> 32) & 0xFFFF_FFFF;
+    Some((k, d))
 }
 
 /// The state of an object or array being read: whether the next member is

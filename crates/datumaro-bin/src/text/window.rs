@@ -148,6 +148,9 @@ impl<'f> Window<'f> {
         buf.drain(..keep);
         *pos = 0;
         let want = self.chunk.max(buf.len());
+        // Room for all of it at once: reading into a full buffer would
+        // grow it by doubling, copying what it holds each time.
+        buf.reserve(want);
         let n = file
             .by_ref()
             .take(want as u64)

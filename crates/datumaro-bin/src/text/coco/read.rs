@@ -67,7 +67,7 @@ struct CocoImage {
 }
 
 /// The items of one subset, by COCO image id.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct SubsetItems {
     items: Vec<(u64, Item)>,
     index: HashMap<u64, usize>,
@@ -86,12 +86,13 @@ impl Target<'_> {
     /// Adds the item of `img` unless an image of its id is already there.
     fn add_image(&mut self, img: CocoImage) {
         let items = &mut *self.items;
-        if items.index.contains_key(&img.id) {
+        let slot = items.items.len();
+        let std::collections::hash_map::Entry::Vacant(free) = items.index.entry(img.id) else {
             return;
-        }
+        };
+        free.insert(slot);
         let (w, h) = (img.width.unwrap_or(0.0), img.height.unwrap_or(0.0));
-        let stem = Path::new(&img.file_name).with_extension("");
-        let mut item = Item::new(stem.to_string_lossy().replace('\\', "/"), self.subset);
+        let mut item = Item::new(item_id(&img.file_name), self.subset);
         // Sized for its one entry (an empty map would reserve three).
         item.attributes = Attributes::with_capacity(1);
         item.attributes.insert("id".into(), Value::from(img.id));
@@ -101,9 +102,23 @@ impl Target<'_> {
         };
         let size = (w >= 1.0 && h >= 1.0).then_some((h as u32, w as u32));
         item.media = Some(Media::Image(Image { path, size }));
-        items.index.insert(img.id, items.items.len());
         items.items.push((img.id, item));
     }
+}
+
+/// The item id of an image's file name: without its extension, `\\` as
+/// `/`.
+fn item_id(file_name: &str) -> String {
+    // A plain name (no separator, no leading dot): up to its last dot,
+    // as `Path::with_extension` cuts it, without building a path.
+    if !file_name.contains(['/', '\\']) && !file_name.starts_with('.') {
+        let stem = file_name
+            .rfind('.')
+            .map_or(file_name, |dot| file_name.get(..dot).unwrap_or(file_name));
+        return stem.to_owned();
+    }
+    let stem = Path::new(file_name).with_extension("");
+    stem.to_string_lossy().replace('\\', "/")
 }
 
 /// Annotations read before the file's images (a document whose
@@ -117,31 +132,57 @@ struct Unplaced {
     groups: Vec<(u64, usize)>,
 }
 
-/// What a task file leaves after it is read: its categories, what the
-/// annotations need to be finished (labels, order), and the first error
-/// that only counts once the whole document has been read.
+/// How the instances of a task file get their labels.
+#[derive(Clone, Copy)]
+enum Labelling {
+    /// Not an instances file: nothing to label.
+    None,
+    /// The categories are known (they came before the annotations, or an
+    /// earlier file defined them): labels are set as annotations are read.
+    Now,
+    /// The categories may come after the annotations: labels hold
+    /// provisional numbers (see [`TaskFile::used`]) until the end.
+    Provisional,
+}
+
+/// What the annotations of a task file need once the document is read:
+/// labels, order, and the first errors that only count then.
 #[derive(Default)]
 struct TaskFile {
-    categories: Vec<CocoCategory>,
-    /// Per COCO annotation placed in its item, in file order: the item's
-    /// slot and how many annotations it appended there.
-    groups: Vec<(usize, usize)>,
     unplaced: Unplaced,
+    /// Runs of consecutive COCO annotations of one item, in file order:
+    /// the item's slot, where the run starts in its list and its length.
+    /// A run is put in datumaro's order when it ends (see [`end_run`]).
+    runs: Vec<(usize, usize, usize)>,
+    /// The item slot of the run being read.
+    run: Option<usize>,
+    /// The current run's annotations, in file order.
+    run_annotations: Vec<Annotation>,
+    /// How many annotations each COCO annotation of the current run
+    /// yielded.
+    run_groups: Vec<usize>,
+    /// Runs per item slot, to find items whose COCO annotations are not
+    /// all consecutive (saturating).
+    runs_of: Vec<u8>,
     /// Category ids the instances refer to, in order of first use, with
-    /// the index of the first annotation that does: an annotation's label
-    /// holds the position here until the categories are known (they may
-    /// come after the annotations in the document).
+    /// the index of the first annotation that does: with
+    /// [`Labelling::Provisional`], a label holds the position here.
     used: Vec<(u64, usize)>,
-    used_index: HashMap<u64, i32>,
+    used_index: CategoryMap,
+    /// With [`Labelling::Now`], the index and category id of the first
+    /// annotation whose category is unknown.
+    unknown_category: Option<(usize, u64)>,
     /// The image id of the first annotation whose image is unknown.
     unknown_image: Option<u64>,
+    /// The image id and item slot of the last annotation placed.
+    last_image: Option<(u64, usize)>,
 }
 
 impl TaskFile {
     /// The provisional label of category `c` (see `used`), first used by
     /// annotation `index`.
     fn provisional(&mut self, doc: &Doc<'_>, c: u64, index: usize) -> Result<i32> {
-        if let Some(&p) = self.used_index.get(&c) {
+        if let Some(p) = self.used_index.get(c) {
             return Ok(p);
         }
         let p = i32::try_from(self.used.len())
@@ -158,6 +199,46 @@ impl TaskFile {
 struct Kept {
     scratch: Scratch,
     annotations: Vec<Annotation>,
+}
+
+/// A map from COCO category ids to label numbers that looks small ids
+/// (the usual `1..=N`) up in a table, without hashing.
+#[derive(Debug, Default)]
+struct CategoryMap {
+    /// Entry `id` for ids below [`CategoryMap::DENSE`] (`-1`: none).
+    dense: Vec<i32>,
+    sparse: HashMap<u64, i32>,
+}
+
+impl CategoryMap {
+    /// Ids looked up in the table (4 bytes each).
+    const DENSE: u64 = 4096;
+
+    fn get(&self, id: u64) -> Option<i32> {
+        if id < Self::DENSE {
+            let v = *self.dense.get(usize::try_from(id).ok()?)?;
+            (v >= 0).then_some(v)
+        } else {
+            self.sparse.get(&id).copied()
+        }
+    }
+
+    /// Sets `id` to `v` (non-negative), replacing what it was.
+    fn insert(&mut self, id: u64, v: i32) {
+        match usize::try_from(id) {
+            Ok(i) if id < Self::DENSE => {
+                if self.dense.len() <= i {
+                    self.dense.resize(i + 1, -1);
+                }
+                if let Some(slot) = self.dense.get_mut(i) {
+                    *slot = v;
+                }
+            }
+            _ => {
+                self.sparse.insert(id, v);
+            }
+        }
+    }
 }
 
 /// Buffers reused from annotation to annotation.
@@ -179,7 +260,7 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
         ..Dataset::default()
     };
     let mut subsets: BTreeMap<String, SubsetItems> = BTreeMap::new();
-    let mut cat_index: HashMap<u64, i32> = HashMap::new();
+    let mut cat_index = CategoryMap::default();
     let files = task_files(root)?;
     // instances first (they define the categories), then captions, then image_info.
     let order = |t: &str| TASKS.iter().position(|x| *x == t).unwrap_or(9);
@@ -197,13 +278,16 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
             subset,
             images_dir,
         };
+        let mut labels = Labels {
+            categories: &mut ds.categories.label,
+            index: &mut cat_index,
+        };
         read_task(
             &doc,
             &mut Window::open(path)?,
             task,
             &mut target,
-            &mut ds.categories.label,
-            &mut cat_index,
+            &mut labels,
         )?;
     }
     for (name, items) in subsets {
@@ -223,39 +307,60 @@ pub fn read_coco(root: &Path) -> Result<Dataset> {
     Ok(ds)
 }
 
-/// Reads one task file into `target`: its items, then its annotations in
-/// the order datumaro yields them, labelled (the first instances file
-/// defines the label categories and `cat_index`).
-fn read_task(
-    doc: &Doc<'_>,
-    w: &mut Window<'_>,
-    task: &str,
-    target: &mut Target<'_>,
-    labels: &mut Option<LabelCategories>,
-    cat_index: &mut HashMap<u64, i32>,
-) -> Result<()> {
-    let mut file = parse_task(doc, w, task, target)?;
-    if task == "instances" && labels.is_none() {
+/// The label categories, defined by the first instances file, and the
+/// label index of each COCO category id.
+struct Labels<'a> {
+    categories: &'a mut Option<LabelCategories>,
+    index: &'a mut CategoryMap,
+}
+
+impl Labels<'_> {
+    /// Defines the labels from an instances file's categories, unless an
+    /// earlier file did.
+    fn define(&mut self, categories: Vec<CocoCategory>) {
+        if self.categories.is_some() {
+            return;
+        }
         let mut lc = LabelCategories::default();
-        for (i, c) in std::mem::take(&mut file.categories).into_iter().enumerate() {
+        for (i, c) in categories.into_iter().enumerate() {
             lc.labels.push(Label {
                 name: c.name,
                 parent: c.supercategory.unwrap_or_default(),
                 attributes: Vec::new(),
             });
-            cat_index.insert(c.id, i32::try_from(i).unwrap_or(i32::MAX));
+            self.index
+                .insert(c.id, i32::try_from(i).unwrap_or(i32::MAX));
         }
-        *labels = Some(lc);
+        *self.categories = Some(lc);
     }
+}
+
+/// Reads one task file into `target`: its items, then its annotations in
+/// the order datumaro yields them, labelled (the first instances file
+/// defines the labels).
+fn read_task(
+    doc: &Doc<'_>,
+    w: &mut Window<'_>,
+    task: &str,
+    target: &mut Target<'_>,
+    labels: &mut Labels<'_>,
+) -> Result<()> {
+    let mut file = parse_task(doc, w, task, target, labels)?;
+    if task == "instances" {
+        // An instances file without categories defines no labels.
+        labels.define(Vec::new());
+    }
+    let items = &mut target.items;
+    end_run(&mut file, &mut items.items);
     // Errors in the order the whole-document reader found them: unknown
     // categories (first annotation in file order), then unknown images.
+    if let Some((index, c)) = file.unknown_category {
+        return Err(unknown_category(doc, index, c));
+    }
     let mut label_of = Vec::with_capacity(file.used.len());
     for &(c, index) in &file.used {
-        label_of.push(*cat_index.get(&c).ok_or_else(|| {
-            doc.bad(format!(
-                "annotations[{index}].category_id {c} is not a category"
-            ))
-        })?);
+        let l = labels.index.get(c);
+        label_of.push(l.ok_or_else(|| unknown_category(doc, index, c))?);
     }
     if let Some(id) = file.unknown_image {
         return Err(unknown_image(doc, id));
@@ -265,82 +370,125 @@ fn read_task(
         groups: pending,
     } = std::mem::take(&mut file.unplaced);
     if !pending.is_empty() {
-        let items = &mut *target.items;
         let mut slots = Vec::with_capacity(pending.len());
-        let mut added = vec![0usize; items.items.len()];
-        for &(image_id, n) in &pending {
-            let slot = *items
-                .index
-                .get(&image_id)
-                .ok_or_else(|| unknown_image(doc, image_id))?;
-            if let Some(a) = added.get_mut(slot) {
-                *a += n;
-            }
-            slots.push(slot);
+        for &(image_id, _) in &pending {
+            let slot = items.index.get(&image_id);
+            slots.push(*slot.ok_or_else(|| unknown_image(doc, image_id))?);
         }
-        for ((_, item), n) in items.items.iter_mut().zip(added) {
-            item.annotations.reserve_exact(n);
-        }
-        let mut rest = annotations.into_iter();
+        file.runs_of = vec![0; items.items.len()];
+        let (mut rest, mut out) = (annotations.into_iter(), Vec::new());
         for (&(_, n), slot) in pending.iter().zip(slots) {
-            if let Some((_, item)) = items.items.get_mut(slot) {
-                item.annotations.extend(rest.by_ref().take(n));
+            out.extend(rest.by_ref().take(n));
+            append(&mut file, &mut items.items, slot, &mut out);
+        }
+        end_run(&mut file, &mut items.items);
+    }
+    // Provisional labels become label indices (unless they already are).
+    if label_of
+        .iter()
+        .enumerate()
+        .any(|(p, &l)| i32::try_from(p) != Ok(l))
+    {
+        for &(slot, start, len) in &file.runs {
+            let Some((_, item)) = items.items.get_mut(slot) else {
+                continue;
+            };
+            for a in item
+                .annotations
+                .get_mut(start..start + len)
+                .unwrap_or_default()
+            {
+                if let AnnotationKind::Polygon { label, .. }
+                | AnnotationKind::Mask { label, .. }
+                | AnnotationKind::Bbox { label, .. } = &mut a.kind
+                {
+                    *label = label.and_then(|p| label_of.get(usize::try_from(p).ok()?).copied());
+                }
             }
-            file.groups.push((slot, n));
         }
     }
-    finish(&mut target.items.items, &file.groups, &label_of);
+    order_runs(&file, &mut items.items);
     Ok(())
+}
+
+fn unknown_category(doc: &Doc<'_>, index: usize, c: u64) -> Error {
+    doc.bad(format!(
+        "annotations[{index}].category_id {c} is not a category"
+    ))
 }
 
 fn unknown_image(doc: &Doc<'_>, id: u64) -> Error {
     doc.bad(format!("an annotation refers to unknown image {id}"))
 }
 
-/// Puts the annotations a task file appended to its items (`groups`: per
-/// COCO annotation in file order, its item and how many) in the order
-/// datumaro yields them — an image's COCO annotations in reverse file
-/// order, each one's own in order — and turns provisional labels into
-/// label indices (`label_of`, see [`TaskFile::used`]).
-fn finish(items: &mut [(u64, Item)], groups: &[(usize, usize)], label_of: &[i32]) {
-    // How many annotations each item got, then where they start.
-    let mut at = vec![0usize; items.len()];
-    for &(slot, n) in groups {
-        if let Some(a) = at.get_mut(slot) {
-            *a += n;
+/// Appends what one COCO annotation yielded (`out`) to the current run
+/// of annotations of the item at `slot` (a new run when the item changes).
+fn append(file: &mut TaskFile, items: &mut [(u64, Item)], slot: usize, out: &mut Vec<Annotation>) {
+    if file.run.is_some_and(|s| s != slot) {
+        end_run(file, items);
+    }
+    file.run = Some(slot);
+    file.run_groups.push(out.len());
+    file.run_annotations.append(out);
+}
+
+/// Ends the current run: its COCO annotations in reverse file order, each
+/// one's own in order, as datumaro yields an image's annotations, moved to
+/// the end of the item's list (at its size when the list was empty: no
+/// list grows by doubling).
+fn end_run(file: &mut TaskFile, items: &mut [(u64, Item)]) {
+    let Some(slot) = file.run.take() else {
+        return;
+    };
+    let run = &mut file.run_annotations;
+    if file.run_groups.len() > 1 {
+        reverse_groups(run, &file.run_groups);
+    }
+    file.run_groups.clear();
+    let Some((_, item)) = items.get_mut(slot) else {
+        run.clear();
+        return;
+    };
+    file.runs.push((slot, item.annotations.len(), run.len()));
+    if let Some(r) = file.runs_of.get_mut(slot) {
+        *r = r.saturating_add(1);
+    }
+    item.annotations.reserve_exact(run.len());
+    item.annotations.append(run);
+}
+
+/// Reverses the order of the consecutive blocks of `list` whose lengths
+/// are `blocks` (in order), keeping each block's own order.
+fn reverse_groups(list: &mut [Annotation], blocks: &[usize]) {
+    // Reversed whole, each block is reversed in place: put back.
+    list.reverse();
+    let mut at = 0;
+    for &n in blocks.iter().rev() {
+        if n > 1
+            && let Some(b) = list.get_mut(at..at + n)
+        {
+            b.reverse();
+        }
+        at += n;
+    }
+}
+
+/// Items whose COCO annotations came in several runs hold each run in
+/// datumaro's order, the runs in file order: the runs are put in reverse
+/// order too.
+fn order_runs(file: &TaskFile, items: &mut [(u64, Item)]) {
+    if !file.runs_of.iter().any(|&r| r > 1) {
+        return;
+    }
+    let mut runs: HashMap<usize, (usize, Vec<usize>)> = HashMap::new();
+    for &(slot, start, len) in &file.runs {
+        if file.runs_of.get(slot).is_some_and(|&r| r > 1) {
+            runs.entry(slot).or_insert((start, Vec::new())).1.push(len);
         }
     }
-    for ((_, item), a) in items.iter_mut().zip(at.iter_mut()) {
-        if *a == 0 {
-            continue;
-        }
-        let start = item.annotations.len().saturating_sub(*a);
-        *a = start;
-        let added = item.annotations.get_mut(start..).unwrap_or_default();
-        // Reversed whole: the COCO annotations in reverse order, each
-        // one's own reversed (put back below).
-        added.reverse();
-        for a in added {
-            if let AnnotationKind::Polygon { label, .. }
-            | AnnotationKind::Mask { label, .. }
-            | AnnotationKind::Bbox { label, .. } = &mut a.kind
-            {
-                *label = label.and_then(|p| label_of.get(usize::try_from(p).ok()?).copied());
-            }
-        }
-    }
-    for &(slot, n) in groups.iter().rev() {
-        if n < 2 {
-            if let Some(a) = at.get_mut(slot) {
-                *a += n;
-            }
-            continue;
-        }
-        if let (Some((_, item)), Some(a)) = (items.get_mut(slot), at.get_mut(slot)) {
-            if let Some(own) = item.annotations.get_mut(*a..*a + n) {
-                own.reverse();
-            }
-            *a += n;
+    for (slot, (start, lens)) in runs {
+        if let Some((_, item)) = items.get_mut(slot) {
+            reverse_groups(item.annotations.get_mut(start..).unwrap_or_default(), &lens);
         }
     }
 }
@@ -364,6 +512,7 @@ fn parse_task(
     w: &mut Window<'_>,
     task: &str,
     target: &mut Target<'_>,
+    labels: &mut Labels<'_>,
 ) -> Result<TaskFile> {
     let mut file = TaskFile::default();
     let mut scratch = Scratch {
@@ -404,7 +553,7 @@ fn parse_task(
         }
         seen |= bit;
         match member {
-            Member::Categories(c) => file.categories = c,
+            Member::Categories(c) if task == "instances" => labels.define(c),
             Member::Images => {
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 loop {
@@ -425,6 +574,34 @@ fn parse_task(
             Member::Annotations => {
                 // Every image of the file is known when they came first.
                 let images_known = seen & 2 != 0;
+                if images_known {
+                    file.runs_of = vec![0; target.items.items.len()];
+                }
+                let labelling = match (task, labels.categories.is_some()) {
+                    ("instances", true) => Labelling::Now,
+                    ("instances", false) => Labelling::Provisional,
+                    _ => Labelling::None,
+                };
+                // Labels what one COCO annotation yielded (`out`, its image
+                // and category ids, its index) and places it.
+                let mut place_one = |out: &mut Vec<Annotation>,
+                                     (image_id, category_id): (u64, Option<u64>),
+                                     index: usize|
+                 -> Result<()> {
+                    let label = match (labelling, category_id) {
+                        (Labelling::None, _) | (_, None | Some(0)) => None,
+                        (Labelling::Now, Some(c)) => {
+                            let l = labels.index.get(c);
+                            if l.is_none() {
+                                file.unknown_category.get_or_insert((index, c));
+                            }
+                            l
+                        }
+                        (Labelling::Provisional, Some(c)) => Some(file.provisional(doc, c, index)?),
+                    };
+                    place(&mut file, target.items, out, image_id, label, images_known);
+                    Ok(())
+                };
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let mut index = 0;
                 let parallel = rayon::current_num_threads() > 1;
@@ -452,21 +629,7 @@ fn parse_task(
                                     Ok((read, n))
                                 })
                             },
-                            || {
-                                let place =
-                                    |out: &mut Vec<Annotation>, (image_id, category_id), index| {
-                                        place(
-                                            doc,
-                                            &mut file,
-                                            target.items,
-                                            out,
-                                            (image_id, category_id, index),
-                                            images_known,
-                                            task == "instances",
-                                        )
-                                    };
-                                place_batch(&mut read, &mut placing, &mut index, place)
-                            },
+                            || place_batch(&mut read, &mut placing, &mut index, &mut place_one),
                         );
                         placed?;
                         std::mem::swap(&mut reading, &mut read);
@@ -491,16 +654,8 @@ fn parse_task(
                     let Some(read) = read else {
                         break;
                     };
-                    if let Some((image_id, category_id)) = read {
-                        place(
-                            doc,
-                            &mut file,
-                            target.items,
-                            &mut scratch.out,
-                            (image_id, category_id, index),
-                            images_known,
-                            task == "instances",
-                        )?;
+                    if let Some(ids) = read {
+                        place_one(&mut scratch.out, ids, index)?;
                     }
                     index += 1;
                 }
@@ -540,23 +695,18 @@ fn place_batch(
     Ok(())
 }
 
-/// Moves what one COCO annotation yielded (`out`, its image id, category
-/// id and index) to its item, or aside when the images are not known yet;
-/// instances get their provisional label.
+/// Moves what one COCO annotation yielded (`out`) to the item of its
+/// image, or aside when the images are not known yet, labelling its
+/// instances with `label`.
 fn place(
-    doc: &Doc<'_>,
     file: &mut TaskFile,
     items: &mut SubsetItems,
     out: &mut Vec<Annotation>,
-    (image_id, category_id, index): (u64, Option<u64>, usize),
+    image_id: u64,
+    label: Option<i32>,
     images_known: bool,
-    instances: bool,
-) -> Result<()> {
-    if instances {
-        let label = match category_id {
-            None | Some(0) => None,
-            Some(c) => Some(file.provisional(doc, c, index)?),
-        };
+) {
+    if label.is_some() {
         for a in out.iter_mut() {
             if let AnnotationKind::Polygon { label: l, .. }
             | AnnotationKind::Mask { label: l, .. }
@@ -566,18 +716,28 @@ fn place(
             }
         }
     }
-    let n = out.len();
     if !images_known {
+        file.unplaced.groups.push((image_id, out.len()));
         file.unplaced.annotations.append(out);
-        file.unplaced.groups.push((image_id, n));
-        return Ok(());
+        return;
     }
-    match items.index.get(&image_id) {
-        Some(&slot) => {
-            if let Some((_, item)) = items.items.get_mut(slot) {
-                item.annotations.append(out);
-            }
-            file.groups.push((slot, n));
+    // An image's annotations usually follow one another, and images and
+    // annotations often come in the same order: the last item and the one
+    // after it are tried before the hash table (ids are unique among the
+    // items).
+    let next = |slot: usize| {
+        let id = items.items.get(slot + 1).map(|(id, _)| *id);
+        (id == Some(image_id)).then_some(slot + 1)
+    };
+    let slot = match file.last_image {
+        Some((id, slot)) if id == image_id => Some(slot),
+        Some((_, slot)) => next(slot).or_else(|| items.index.get(&image_id).copied()),
+        None => items.index.get(&image_id).copied(),
+    };
+    match slot {
+        Some(slot) => {
+            file.last_image = Some((image_id, slot));
+            append(file, &mut items.items, slot, out);
         }
         // An error once the document is read whole (other errors first).
         None => {
@@ -585,7 +745,6 @@ fn place(
             out.clear();
         }
     }
-    Ok(())
 }
 
 fn image(s: &mut Scanner<'_>) -> Result<CocoImage> {
@@ -816,7 +975,7 @@ fn annotation(
                 u32::try_from(w).map_err(|_| doc.bad(format!("{}.segmentation.size", at())))?,
             );
             let rle = match counts {
-                Counts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                Counts::Compressed(s) => Rle::from_compressed_string(h, w, s),
                 Counts::Runs(r) => Rle::from_runs(h, w, &r),
             }
             .map_err(|e| doc.bad(format!("{}.segmentation: {e}", at())))?;
@@ -864,19 +1023,32 @@ fn annotation(
 mod tests {
     use super::*;
 
-    /// What a task file yields (its items with their annotations, and the
-    /// label categories it defines), comparable.
-    fn summary(path: &Path, w: &mut Window<'_>, task: &str) -> std::result::Result<String, String> {
+    /// Reads one task file through `w` into a fresh subset: its items
+    /// and the label categories it defines.
+    fn read_one(
+        path: &Path,
+        w: &mut Window<'_>,
+        task: &str,
+    ) -> Result<(SubsetItems, Option<LabelCategories>)> {
         let mut items = SubsetItems::default();
         let mut target = Target {
             items: &mut items,
             subset: "s",
             images_dir: None,
         };
-        let (mut labels, mut cats) = (None, HashMap::new());
-        let doc = Doc { file: path };
-        read_task(&doc, w, task, &mut target, &mut labels, &mut cats)
-            .map(|()| format!("{:?} {labels:?}", items.items))
+        let (mut categories, mut index) = (None, CategoryMap::default());
+        let mut labels = Labels {
+            categories: &mut categories,
+            index: &mut index,
+        };
+        read_task(&Doc { file: path }, w, task, &mut target, &mut labels)?;
+        Ok((items, categories))
+    }
+
+    /// What a task file yields, comparable.
+    fn summary(path: &Path, w: &mut Window<'_>, task: &str) -> std::result::Result<String, String> {
+        read_one(path, w, task)
+            .map(|(items, categories)| format!("{:?} {categories:?}", items.items))
             .map_err(|e| e.to_string())
     }
 
@@ -1014,30 +1186,15 @@ mod tests {
             [images, annotations, categories],
             [annotations, categories, images],
             [categories, annotations, images],
+            [categories, images, annotations],
         ]
         .iter()
         .enumerate()
         {
             let path = tmp.path().join(format!("{i}.json"));
             std::fs::write(&path, format!("{{{}}}", order.join(","))).expect("write");
-            let mut items = SubsetItems::default();
-            let mut target = Target {
-                items: &mut items,
-                subset: "s",
-                images_dir: None,
-            };
-            let (mut labels, mut cats) = (None, HashMap::new());
-            let doc = Doc { file: &path };
             let mut w = Window::open(&path).expect("open");
-            read_task(
-                &doc,
-                &mut w,
-                "instances",
-                &mut target,
-                &mut labels,
-                &mut cats,
-            )
-            .expect("read");
+            let (items, _) = read_one(&path, &mut w, "instances").expect("read");
             let got: Vec<(u64, Vec<_>)> = items
                 .items
                 .iter()
@@ -1088,37 +1245,55 @@ mod tests {
             ),
         ];
         for (i, (annotations, want)) in cases.iter().enumerate() {
+            let categories = r#""categories":[{"id":1}]"#;
             for (j, body) in [
-                format!("{images},{annotations}"),
-                format!("{annotations},{images}"),
+                format!("{images},{annotations},{categories}"),
+                format!("{annotations},{images},{categories}"),
+                format!("{categories},{images},{annotations}"),
+                format!("{categories},{annotations},{images}"),
             ]
             .iter()
             .enumerate()
             {
                 let path = tmp.path().join(format!("{i}_{j}.json"));
-                std::fs::write(&path, format!(r#"{{{body},"categories":[{{"id":1}}]}}"#))
-                    .expect("write");
-                let mut items = SubsetItems::default();
-                let mut target = Target {
-                    items: &mut items,
-                    subset: "s",
-                    images_dir: None,
-                };
-                let (mut labels, mut cats) = (None, HashMap::new());
-                let doc = Doc { file: &path };
+                std::fs::write(&path, format!("{{{body}}}")).expect("write");
                 let mut w = Window::open(&path).expect("open");
-                let err = read_task(
-                    &doc,
-                    &mut w,
-                    "instances",
-                    &mut target,
-                    &mut labels,
-                    &mut cats,
-                )
-                .expect_err("an unknown reference")
-                .to_string();
+                let err = read_one(&path, &mut w, "instances")
+                    .expect_err("an unknown reference")
+                    .to_string();
                 assert!(err.contains(want), "case {i}.{j}: {err}");
             }
+        }
+    }
+
+    /// The plain-name shortcut of `item_id` cuts names as the path does.
+    #[test]
+    fn item_ids_are_file_names_without_extension() {
+        for name in [
+            "000001.jpg",
+            "a.b.c",
+            "abc",
+            "abc.",
+            "a..b",
+            "",
+            ".",
+            "..",
+            ".hidden",
+            ".a.b",
+            "d/e.png",
+            "d\\e.png",
+            "d/",
+            "x.tar.gz",
+            "é.jpg",
+            "a b.JPG",
+            "a/.b",
+            "a.b/",
+        ] {
+            let by_path = Path::new(name)
+                .with_extension("")
+                .to_string_lossy()
+                .replace('\\', "/");
+            assert_eq!(item_id(name), by_path, "{name:?}");
         }
     }
 }

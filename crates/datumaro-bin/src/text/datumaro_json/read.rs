@@ -196,6 +196,24 @@ fn attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
     s.value()
 }
 
+/// An item's `attr`. `{"id":<integer>}`, what datumaro writes for the
+/// items of a COCO dataset, is read without the general map reader and
+/// built at the size of its one entry; anything else is read by serde.
+fn item_attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
+    let start = s.pos();
+    if s.literal(b"{\"id\":")
+        && matches!(s.peek(), Some(b'0'..=b'9'))
+        && let Some(id) = s.number().ok().and_then(|n| n.u64())
+        && s.literal(b"}")
+    {
+        let mut m = Attributes::with_capacity(1);
+        m.insert("id".to_owned(), Value::from(id));
+        return Ok(Some(m));
+    }
+    s.rewind(start);
+    s.value()
+}
+
 /// The usual annotation attributes: their text, and the value of
 /// `is_crowd`.
 const USUAL_ATTRIBUTES: [(&[u8], bool); 2] = [
@@ -382,7 +400,7 @@ fn read_annotation(
                 u32::try_from(w).map_err(|_| ctx.bad(format!("{}.rle.size", at())))?,
             );
             let rle = match rle.counts {
-                RleCounts::Compressed(s) => Rle::from_compressed(h, w, &s),
+                RleCounts::Compressed(s) => Rle::from_compressed_string(h, w, s),
                 RleCounts::Runs(r) => Rle::from_runs(h, w, &r),
             }
             .map_err(|e| ctx.bad(format!("{}.rle: {e}", at())))?;
@@ -522,7 +540,7 @@ fn read_item(
             }
             b"attr" => {
                 seen.mark(s, 2, "attr")?;
-                j.attr = s.value()?;
+                j.attr = item_attributes(s)?;
             }
             b"image" => {
                 seen.mark(s, 3, "image")?;
@@ -885,5 +903,36 @@ mod tests {
         // The workers did read (most of) the documents, good and bad.
         assert!(in_parallel > 20 * synthetic.len(), "{in_parallel}");
         assert!(errors > 3 * 30, "{errors}");
+    }
+
+    /// The `{"id":<integer>}` shortcut gives what serde gives, and leaves
+    /// anything else to it.
+    #[test]
+    fn item_attributes_read_as_serde_reads_them() {
+        let path = Path::new("attr.json");
+        for text in [
+            r#"{"id":1}"#,
+            r#"{"id":0}"#,
+            r#"{"id":18446744073709551615}"#,
+            r#"{"id":18446744073709551616}"#,
+            r#"{"id":1.5}"#,
+            r#"{"id":-1}"#,
+            r#"{"id":1e3}"#,
+            r#"{"id":7,"x":1}"#,
+            r#"{ "id": 3 }"#,
+            r#"{"id":3 }"#,
+            r#"{"id":"7"}"#,
+            r#"{"id":01}"#,
+            r#"{"id":}"#,
+            r#"{}"#,
+            "null",
+        ] {
+            let doc = format!("{text} ");
+            let mut s = Scanner::new(doc.as_bytes(), path);
+            let ours = item_attributes(&mut s).map(|a| (a, s.pos()));
+            let mut s = Scanner::new(doc.as_bytes(), path);
+            let serde = s.value::<Option<Attributes>>().map(|a| (a, s.pos()));
+            assert_eq!(format!("{ours:?}"), format!("{serde:?}"), "{text}");
+        }
     }
 }
