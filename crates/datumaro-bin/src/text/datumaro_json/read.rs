@@ -705,6 +705,12 @@ fn parse_document(
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let parallel = rayon::current_num_threads() > 1;
                 let mut batch = Batch::new();
+                // With workers, the items come in parts (each task's, and
+                // the steps' between batches), joined once at the end at
+                // their size: a list grown by doubling would copy itself
+                // into fresh memory at each step. `before` counts the
+                // items in `parts`.
+                let (mut parts, mut before): (Vec<Vec<Item>>, usize) = (Vec::new(), 0);
                 loop {
                     if parallel {
                         // What lies whole in the window, on the pool's
@@ -715,7 +721,12 @@ fn parse_document(
                             read_item(&ctx, s, subset, 0, k)
                         });
                         for run in batch.take_kept() {
-                            items.append(&mut run.values);
+                            for part in [&mut items, &mut run.values] {
+                                if !part.is_empty() {
+                                    before += part.len();
+                                    parts.push(std::mem::take(part));
+                                }
+                            }
                         }
                     }
                     let (next, item) = w.step(&mut pos, |s| {
@@ -723,7 +734,8 @@ fn parse_document(
                         if !s.element(&mut l)? {
                             return Ok((l, None));
                         }
-                        let item = read_item(&ctx, s, subset, items.len(), &mut scratch)?;
+                        let index = before + items.len();
+                        let item = read_item(&ctx, s, subset, index, &mut scratch)?;
                         Ok((l, Some(item)))
                     })?;
                     list = next;
@@ -731,6 +743,14 @@ fn parse_document(
                         Some(item) => items.push(item),
                         None => break,
                     }
+                }
+                if !parts.is_empty() {
+                    let mut all = Vec::with_capacity(before + items.len());
+                    for mut part in parts {
+                        all.append(&mut part);
+                    }
+                    all.append(&mut items);
+                    items = all;
                 }
             }
             _ => {}
