@@ -28,7 +28,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::scan::{Members, Origin, Scanner};
-use super::window::Window;
+use super::window::View;
 use crate::Result;
 
 /// Fewer bytes than the window's chunk over this after the current
@@ -87,7 +87,7 @@ pub(crate) struct Run<T, S> {
     next: Option<usize>,
 }
 
-/// Reads the elements of the array at `*pos` of `w` (its state `list`)
+/// Reads the elements of the array at `*pos` of `view` (its state `list`)
 /// that lie whole in the window, in parallel with `parse`, and moves
 /// `*pos` and `list` past the last element kept; [`Batch::kept`] has them
 /// then. Nothing is read when little is left in the window or the pool
@@ -100,7 +100,7 @@ pub(crate) struct Run<T, S> {
 /// element that fails is read again by the sequential reader, which makes
 /// the error.
 pub(crate) fn read_elements<T, S>(
-    w: &Window<'_>,
+    view: View<'_>,
     pos: &mut usize,
     list: &mut Members,
     batch: &mut Batch<T, S>,
@@ -112,7 +112,12 @@ pub(crate) fn read_elements<T, S>(
 {
     batch.kept = 0;
     let threads = rayon::current_num_threads();
-    let (bytes, file, origin, chunk) = w.contents();
+    let View {
+        bytes,
+        file,
+        origin,
+        chunk,
+    } = view;
     if threads <= 1 || bytes.len().saturating_sub(*pos) < chunk / MIN_BATCH_PER_CHUNK {
         return;
     }

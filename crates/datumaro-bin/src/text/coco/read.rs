@@ -613,24 +613,34 @@ fn parse_task(
                     if parallel {
                         // What lies whole in the window, on the pool's
                         // workers, while the annotations of the batch
-                        // before are placed (in file order).
+                        // before are placed (in file order) and the next
+                        // chunk is read.
                         w.refill(&mut pos)?;
                         let init = (Kept::default, |k: &mut Kept| k.annotations.clear());
-                        let ((), placed) = rayon::join(
-                            || {
-                                read_elements(w, &mut pos, &mut list, &mut reading, init, |s, k| {
-                                    k.scratch.out.clear();
-                                    // No index: an annotation that fails is
-                                    // read again by the step below, which
-                                    // names it.
-                                    let read = annotation(doc, s, task, 0, &mut k.scratch)?;
-                                    let n = k.scratch.out.len();
-                                    k.annotations.append(&mut k.scratch.out);
-                                    Ok((read, n))
-                                })
-                            },
-                            || place_batch(&mut read, &mut placing, &mut index, &mut place_one),
-                        );
+                        let ((), placed) = w.read_ahead_during(|view| {
+                            rayon::join(
+                                || {
+                                    read_elements(
+                                        view,
+                                        &mut pos,
+                                        &mut list,
+                                        &mut reading,
+                                        init,
+                                        |s, k| {
+                                            k.scratch.out.clear();
+                                            // No index: an annotation that
+                                            // fails is read again by the
+                                            // step below, which names it.
+                                            let read = annotation(doc, s, task, 0, &mut k.scratch)?;
+                                            let n = k.scratch.out.len();
+                                            k.annotations.append(&mut k.scratch.out);
+                                            Ok((read, n))
+                                        },
+                                    )
+                                },
+                                || place_batch(&mut read, &mut placing, &mut index, &mut place_one),
+                            )
+                        })?;
                         placed?;
                         std::mem::swap(&mut reading, &mut read);
                         if read.has_kept() {

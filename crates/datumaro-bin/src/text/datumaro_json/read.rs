@@ -714,12 +714,14 @@ fn parse_document(
                 loop {
                     if parallel {
                         // What lies whole in the window, on the pool's
-                        // workers.
+                        // workers (while the next chunk is read).
                         w.refill(&mut pos)?;
                         let init = (Scratch::default, |_: &mut Scratch| {});
-                        read_elements(w, &mut pos, &mut list, &mut batch, init, |s, k| {
-                            read_item(&ctx, s, subset, 0, k)
-                        });
+                        w.read_ahead_during(|view| {
+                            read_elements(view, &mut pos, &mut list, &mut batch, init, |s, k| {
+                                read_item(&ctx, s, subset, 0, k)
+                            })
+                        })?;
                         for run in batch.take_kept() {
                             for part in [&mut items, &mut run.values] {
                                 if !part.is_empty() {
