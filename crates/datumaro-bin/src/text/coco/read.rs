@@ -165,10 +165,15 @@ struct TaskFile {
     /// all consecutive (saturating).
     runs_of: Vec<u8>,
     /// Category ids the instances refer to, in order of first use, with
-    /// the index of the first annotation that does: with
-    /// [`Labelling::Provisional`], a label holds the position here.
+    /// the index of the first annotation that does (for errors).
     used: Vec<(u64, usize)>,
+    /// The provisional label of each category id in `used`: with
+    /// [`Labelling::Provisional`], a label holds `id - 1` (the label when
+    /// categories are numbered from 1 in order, as datumaro writes them,
+    /// so that nothing has to change at the end), or `-1 - k` for the
+    /// `k`-th id too large for that (`large`).
     used_index: CategoryMap,
+    large: Vec<u64>,
     /// With [`Labelling::Now`], the index and category id of the first
     /// annotation whose category is unknown.
     unknown_category: Option<(usize, u64)>,
@@ -179,17 +184,35 @@ struct TaskFile {
 }
 
 impl TaskFile {
-    /// The provisional label of category `c` (see `used`), first used by
-    /// annotation `index`.
+    /// The provisional label of category `c` (see `used_index`), first
+    /// used by annotation `index`.
     fn provisional(&mut self, doc: &Doc<'_>, c: u64, index: usize) -> Result<i32> {
         if let Some(p) = self.used_index.get(c) {
             return Ok(p);
         }
-        let p = i32::try_from(self.used.len())
-            .map_err(|_| doc.bad("too many distinct category ids"))?;
+        let p = match i32::try_from(c.wrapping_sub(1)) {
+            Ok(p) => p,
+            Err(_) => {
+                let k = i32::try_from(self.large.len())
+                    .map_err(|_| doc.bad("too many distinct category ids"))?;
+                self.large.push(c);
+                -1 - k
+            }
+        };
         self.used.push((c, index));
         self.used_index.insert(c, p);
         Ok(p)
+    }
+
+    /// The category id a provisional label stands for.
+    fn category_of(&self, p: i32) -> Option<u64> {
+        match u64::try_from(p) {
+            Ok(p) => Some(p + 1),
+            Err(_) => self
+                .large
+                .get(usize::try_from(-1 - i64::from(p)).ok()?)
+                .copied(),
+        }
     }
 }
 
@@ -357,10 +380,12 @@ fn read_task(
     if let Some((index, c)) = file.unknown_category {
         return Err(unknown_category(doc, index, c));
     }
-    let mut label_of = Vec::with_capacity(file.used.len());
+    // Whether some provisional label differs from the label it stands for.
+    let mut relabel = false;
     for &(c, index) in &file.used {
         let l = labels.index.get(c);
-        label_of.push(l.ok_or_else(|| unknown_category(doc, index, c))?);
+        let l = l.ok_or_else(|| unknown_category(doc, index, c))?;
+        relabel |= file.used_index.get(c) != Some(l);
     }
     if let Some(id) = file.unknown_image {
         return Err(unknown_image(doc, id));
@@ -384,11 +409,9 @@ fn read_task(
         end_run(&mut file, &mut items.items);
     }
     // Provisional labels become label indices (unless they already are).
-    if label_of
-        .iter()
-        .enumerate()
-        .any(|(p, &l)| i32::try_from(p) != Ok(l))
-    {
+    if relabel {
+        let index = &*labels.index;
+        let label_of = |p: i32| index.get(file.category_of(p)?);
         for &(slot, start, len) in &file.runs {
             let Some((_, item)) = items.items.get_mut(slot) else {
                 continue;
@@ -402,7 +425,7 @@ fn read_task(
                 | AnnotationKind::Mask { label, .. }
                 | AnnotationKind::Bbox { label, .. } = &mut a.kind
                 {
-                    *label = label.and_then(|p| label_of.get(usize::try_from(p).ok()?).copied());
+                    *label = label.and_then(label_of);
                 }
             }
         }
