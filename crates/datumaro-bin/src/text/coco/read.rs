@@ -1141,6 +1141,19 @@ mod tests {
             serde_json::to_vec(&crate::synth::coco_document(40, 7)).expect("a JSON document");
         docs.push(("instances".into(), synthetic.clone()));
         docs.push(("captions".into(), synthetic.clone()));
+        // The annotations before the images (placed at the end) and the
+        // categories.
+        let doc = crate::synth::coco_document(40, 9);
+        let mut reordered = serde_json::Map::new();
+        for key in ["annotations", "categories", "images"] {
+            if let Some(v) = doc.get(key) {
+                reordered.insert(key.to_owned(), v.clone());
+            }
+        }
+        docs.push((
+            "instances".into(),
+            serde_json::to_vec(&reordered).expect("a JSON document"),
+        ));
         // Annotations that hold look-alikes of annotations (where a task
         // may start, and read well, but not where an element starts).
         let mut decoys = crate::synth::coco_document(40, 8);
