@@ -3,25 +3,29 @@
 //! are independent of each other.
 //!
 //! What lies whole in a window (module `window`) after the array's
-//! current position is cut into one piece per task, at byte offsets. The
-//! first task starts at the array's next element; every other task starts
-//! at the first place in its piece that looks like an element's start (a
-//! `,` between `}` and `{`) and parses as one. Each task reads elements
-//! one after another, exactly as the sequential reader would from the
-//! same position, until the next element starts in the following piece,
-//! and says where. A task's elements are kept only when the task before
-//! it, itself kept, ended exactly where this one started: so, by
-//! induction from the first task, every element kept is one the
-//! sequential reader reads from the same bytes, and the elements kept are
-//! its elements in file order, none left out. The first task whose start
-//! is not confirmed ends the batch: the reader carries on after the last
-//! element kept with its sequential step, which also reads the array's
-//! end, every element that does not lie whole in the window, and every
-//! element that fails — so errors are the sequential reader's own, with
-//! their file, line and column (errors of the tasks are dropped unread:
-//! their scanners skip making messages).
+//! current position is cut at byte offsets into pieces, a few per thread,
+//! one task each. The first task starts at the array's next element;
+//! every other task starts at the first place in its piece that looks
+//! like an element's start (a `,` between `}` and `{`) and parses as one.
+//! Each task reads elements one after another, exactly as the sequential
+//! reader would from the same position (an element's reader reads its
+//! bytes only, up to its closing `}`), until the next element starts in
+//! the following piece, and says where. A task's elements are kept only
+//! when the task before it, itself kept, ended exactly where this one
+//! started: so, by induction from the first task, every element kept is
+//! one the sequential reader reads from the same bytes, and the elements
+//! kept are its elements in file order, none left out. The first task
+//! whose start is not confirmed ends the batch, and the reader carries on
+//! after the last element kept: with the next batch, or, when a batch
+//! keeps nothing, with its sequential step, which reads the array's end,
+//! an element that does not lie whole in the window, and an element that
+//! fails — so errors are the sequential reader's own, with their file,
+//! line and column (errors of the tasks are dropped unread: their
+//! scanners skip making messages).
 //!
-//! Memory: what a batch reads, i.e. the elements of one window.
+//! Memory: the elements of one window (two for COCO, whose batch is
+//! placed while the next one is read), in buffers reused from batch to
+//! batch.
 
 use std::path::Path;
 
