@@ -1,11 +1,12 @@
 //! Criterion benches on the synthetic COCO workload (2,000 images, about
 //! 14,400 datumaro annotations): COCO import, DatumaroBinary encode and
-//! decode (1 thread), Datumaro JSON encode. Bytes per second of the
-//! annotation files.
+//! decode (1 thread), Datumaro JSON encode; COCO and Datumaro JSON import
+//! with 1 and 2 rayon workers. Bytes per second of the annotation files.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vellum_datumaro::{
-    Dataset, DatumReader, DatumWriter, ReadOptions, WriteOptions, datumaro_json_document, read_coco,
+    Dataset, DatumReader, DatumWriter, ExportOptions, ReadOptions, WriteOptions,
+    datumaro_json_document, read_coco, read_datumaro_json, write_datumaro_json,
 };
 use vellum_format_core::Bytes;
 
@@ -70,6 +71,32 @@ fn benches(c: &mut Criterion) {
             })
         })
     });
+    g.finish();
+
+    // The text readers on the pool's workers (one thread reads as before).
+    let json = tempfile::tempdir().expect("tempdir");
+    write_datumaro_json(&ds, json.path(), &ExportOptions::default()).expect("JSON export");
+    let json_len = vellum_datumaro::datumaro_json_files(json.path())
+        .expect("JSON files")
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut g = c.benchmark_group("datumaro_workers");
+    for workers in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers)
+            .build()
+            .expect("pool");
+        g.throughput(Throughput::Bytes(coco_len));
+        g.bench_function(format!("coco_import_{workers}"), |b| {
+            b.iter(|| pool.install(|| read_coco(tmp.path()).expect("coco")))
+        });
+        g.throughput(Throughput::Bytes(json_len));
+        g.bench_function(format!("json_import_{workers}"), |b| {
+            b.iter(|| pool.install(|| read_datumaro_json(json.path()).expect("json")))
+        });
+    }
     g.finish();
 }
 

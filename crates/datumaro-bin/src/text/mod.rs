@@ -4,6 +4,7 @@ mod coco;
 mod datumaro_json;
 mod number;
 pub mod orjson;
+mod parallel;
 mod scan;
 mod window;
 

@@ -760,6 +760,16 @@ pub(crate) struct Members {
     first: bool,
 }
 
+impl Members {
+    /// The state after an element was read.
+    pub(crate) const AFTER_FIRST: Members = Members { first: false };
+
+    /// Whether no member was read yet.
+    pub(crate) fn is_first(self) -> bool {
+        self.first
+    }
+}
+
 /// Remembers which keys of an object were seen (at most 64 known keys),
 /// to reject duplicates as serde's derived readers do.
 #[derive(Debug, Default)]

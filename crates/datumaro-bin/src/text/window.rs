@@ -9,6 +9,11 @@
 //! value costs a bounded number of retries) and the step runs again. A
 //! step that fails with the whole rest of the file in the window fails for
 //! good. Memory: the window grows to the largest step, at most the file.
+//!
+//! While the pool's workers read what the window holds (module
+//! `parallel`), the reader's thread reads the next chunk aside
+//! ([`Window::read_ahead_during`]); the next slide takes it instead of
+//! reading the file (one more chunk of memory).
 
 use std::fs::File;
 use std::io::Read;
@@ -34,7 +39,25 @@ pub(crate) struct Window<'f> {
 #[derive(Debug)]
 enum Source<'f> {
     Slice(&'f [u8]),
-    File { file: File, buf: Vec<u8>, eof: bool },
+    File {
+        file: File,
+        buf: Vec<u8>,
+        eof: bool,
+        /// The chunk after `buf`, read ahead, and whether it ends the file.
+        ahead: Vec<u8>,
+        ahead_eof: bool,
+    },
+}
+
+/// What a window holds, for reading outside a step (module `parallel`):
+/// its bytes, the file, where the bytes start in it, and how much the
+/// window reads at a time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) file: &'a Path,
+    pub(crate) origin: Origin,
+    pub(crate) chunk: usize,
 }
 
 impl<'f> Window<'f> {
@@ -62,6 +85,8 @@ impl<'f> Window<'f> {
                 file,
                 buf: Vec::new(),
                 eof: false,
+                ahead: Vec::new(),
+                ahead_eof: false,
             },
             origin: Origin::default(),
             chunk: chunk.max(1),
@@ -115,6 +140,62 @@ impl<'f> Window<'f> {
         }
     }
 
+    /// Runs `f` on what the window holds, on the pool, while this thread
+    /// reads the next chunk of the file aside for the next slide (unless
+    /// one is read already or the file is read whole).
+    pub(crate) fn read_ahead_during<R: Send>(
+        &mut self,
+        f: impl FnOnce(View<'_>) -> R + Send,
+    ) -> Result<R> {
+        let (path, origin, chunk) = (self.path, self.origin, self.chunk);
+        let view = |bytes| View {
+            bytes,
+            file: path,
+            origin,
+            chunk,
+        };
+        let reads = matches!(&self.source, Source::File {
+            eof: false,
+            ahead,
+            ahead_eof: false,
+            ..
+        } if ahead.is_empty());
+        if !reads {
+            return Ok(f(view(self.bytes())));
+        }
+        let Source::File {
+            file,
+            buf,
+            ahead,
+            ahead_eof,
+            ..
+        } = &mut self.source
+        else {
+            // Not reached: `reads` holds only for a file.
+            return Ok(f(view(&[])));
+        };
+        let (mut r, mut read) = (None, Ok(0));
+        let bytes = buf.as_slice();
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| r = Some(f(view(bytes))));
+            ahead.reserve(chunk);
+            read = file.by_ref().take(chunk as u64).read_to_end(ahead);
+        });
+        let n = read.map_err(|e| Error::io(path, e))?;
+        *ahead_eof = n < chunk;
+        r.ok_or_else(|| Error::io(path, std::io::Error::other("a read-ahead task did not run")))
+    }
+
+    /// Slides the window to `*pos` and reads more when less than half a
+    /// chunk is left after it (before the end of the file), so the
+    /// window holds enough to read in parallel.
+    pub(crate) fn refill(&mut self, pos: &mut usize) -> Result<()> {
+        if !self.eof() && self.bytes().len().saturating_sub(*pos) < self.chunk / 2 {
+            self.slide(pos)?;
+        }
+        Ok(())
+    }
+
     /// An error at `pos` of the window.
     pub(crate) fn error(&self, pos: usize, what: impl std::fmt::Display) -> Error {
         Scanner::at(self.bytes(), pos, self.path, self.origin).error(what)
@@ -123,7 +204,14 @@ impl<'f> Window<'f> {
     /// Drops the window's bytes before `*pos` and reads more after the
     /// rest (at least as much as is kept); `*pos` becomes 0.
     fn slide(&mut self, pos: &mut usize) -> Result<()> {
-        let Source::File { file, buf, eof } = &mut self.source else {
+        let Source::File {
+            file,
+            buf,
+            eof,
+            ahead,
+            ahead_eof,
+        } = &mut self.source
+        else {
             return Ok(());
         };
         let keep = (*pos).min(buf.len());
@@ -134,12 +222,19 @@ impl<'f> Window<'f> {
         // Room for all of it at once: reading into a full buffer would
         // grow it by doubling, copying what it holds each time.
         buf.reserve(want);
+        // The chunk read ahead first (at most a chunk, so at most `want`).
+        let got = ahead.len();
+        buf.append(ahead);
+        if std::mem::take(ahead_eof) {
+            *eof = true;
+            return Ok(());
+        }
         let n = file
             .by_ref()
-            .take(want as u64)
+            .take((want - got.min(want)) as u64)
             .read_to_end(buf)
             .map_err(|e| Error::io(self.path, e))?;
-        *eof = n < want;
+        *eof = got + n < want;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use crate::model::{
     MediaType, Rle, Subset,
 };
 use crate::text::number::{Number, round2};
+use crate::text::parallel::{Batch, read_elements};
 use crate::text::scan::{Scanner, Seen};
 use crate::text::window::Window;
 use crate::{Error, Result};
@@ -215,6 +216,14 @@ impl TaskFile {
     }
 }
 
+/// What a worker keeps of the annotations it reads (module `parallel`):
+/// what they yield, one after another.
+#[derive(Default)]
+struct Kept {
+    scratch: Scratch,
+    annotations: Vec<Annotation>,
+}
+
 /// A map from COCO category ids to label numbers that looks small ids
 /// (the usual `1..=N`) up in a table, without hashing.
 #[derive(Debug, Default)]
@@ -256,6 +265,7 @@ impl CategoryMap {
 }
 
 /// Buffers reused from annotation to annotation.
+#[derive(Default)]
 struct Scratch {
     /// What the current COCO annotation yields.
     out: Vec<Annotation>,
@@ -595,9 +605,73 @@ fn parse_task(
                     ("instances", false) => Labelling::Provisional,
                     _ => Labelling::None,
                 };
+                // Labels what one COCO annotation yielded (`out`, its image
+                // and category ids, its index) and places it.
+                let mut place_one = |out: &mut Vec<Annotation>,
+                                     (image_id, category_id): (u64, Option<u64>),
+                                     index: usize|
+                 -> Result<()> {
+                    let label = match (labelling, category_id) {
+                        (Labelling::None, _) | (_, None | Some(0)) => None,
+                        (Labelling::Now, Some(c)) => {
+                            let l = labels.index.get(c);
+                            if l.is_none() {
+                                file.unknown_category.get_or_insert((index, c));
+                            }
+                            l
+                        }
+                        (Labelling::Provisional, Some(c)) => Some(file.provisional(doc, c, index)?),
+                    };
+                    place(&mut file, target.items, out, image_id, label, images_known);
+                    Ok(())
+                };
                 let mut list = w.step(&mut pos, |s| s.array())?;
                 let mut index = 0;
+                let parallel = rayon::current_num_threads() > 1;
+                // The batch being read and the one read before, placed
+                // meanwhile.
+                let (mut reading, mut read) = (Batch::new(), Batch::new());
+                let mut placing = Vec::new();
                 loop {
+                    if parallel {
+                        // What lies whole in the window, on the pool's
+                        // workers, while the annotations of the batch
+                        // before are placed (in file order) and the next
+                        // chunk is read.
+                        w.refill(&mut pos)?;
+                        let init = (Kept::default, |k: &mut Kept| k.annotations.clear());
+                        let ((), placed) = w.read_ahead_during(|view| {
+                            rayon::join(
+                                || {
+                                    read_elements(
+                                        view,
+                                        &mut pos,
+                                        &mut list,
+                                        &mut reading,
+                                        init,
+                                        |s, k| {
+                                            k.scratch.out.clear();
+                                            // No index: an annotation that
+                                            // fails is read again by the
+                                            // step below, which names it.
+                                            let read = annotation(doc, s, task, 0, &mut k.scratch)?;
+                                            let n = k.scratch.out.len();
+                                            k.annotations.append(&mut k.scratch.out);
+                                            Ok((read, n))
+                                        },
+                                    )
+                                },
+                                || place_batch(&mut read, &mut placing, &mut index, &mut place_one),
+                            )
+                        })?;
+                        placed?;
+                        std::mem::swap(&mut reading, &mut read);
+                        if read.has_kept() {
+                            continue;
+                        }
+                        // Nothing read in parallel (and all placed): the
+                        // step below reads on.
+                    }
                     // A step may run again (see `window`): it only fills
                     // `scratch.out`, which each run starts afresh.
                     let (next, read) = w.step(&mut pos, |s| {
@@ -613,28 +687,8 @@ fn parse_task(
                     let Some(read) = read else {
                         break;
                     };
-                    if let Some((image_id, category_id)) = read {
-                        let label = match (labelling, category_id) {
-                            (Labelling::None, _) | (_, None | Some(0)) => None,
-                            (Labelling::Now, Some(c)) => {
-                                let l = labels.index.get(c);
-                                if l.is_none() {
-                                    file.unknown_category.get_or_insert((index, c));
-                                }
-                                l
-                            }
-                            (Labelling::Provisional, Some(c)) => {
-                                Some(file.provisional(doc, c, index)?)
-                            }
-                        };
-                        place(
-                            &mut file,
-                            target.items,
-                            &mut scratch.out,
-                            image_id,
-                            label,
-                            images_known,
-                        );
+                    if let Some(ids) = read {
+                        place_one(&mut scratch.out, ids, index)?;
                     }
                     index += 1;
                 }
@@ -644,6 +698,34 @@ fn parse_task(
     }
     w.step(&mut pos, |s| s.end())?;
     Ok(file)
+}
+
+/// What a worker reads of one COCO annotation: its image id and category
+/// id when it yields anything, and how many annotations it yields (in
+/// [`Kept::annotations`]).
+type Read = (Option<(u64, Option<u64>)>, usize);
+
+/// Places what a batch of workers read, in file order, with `place`
+/// (what one annotation yielded, its ids, its index); `index` counts the
+/// COCO annotations.
+fn place_batch(
+    batch: &mut Batch<Read, Kept>,
+    out: &mut Vec<Annotation>,
+    index: &mut usize,
+    mut place: impl FnMut(&mut Vec<Annotation>, (u64, Option<u64>), usize) -> Result<()>,
+) -> Result<()> {
+    for run in batch.take_kept() {
+        let mut annotations = run.scratch.annotations.drain(..);
+        for (read, n) in run.values.drain(..) {
+            out.clear();
+            out.extend(annotations.by_ref().take(n));
+            if let Some(ids) = read {
+                place(out, ids, *index)?;
+            }
+            *index += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Moves what one COCO annotation yielded (`out`) to the item of its
@@ -1035,6 +1117,101 @@ mod tests {
                 assert_eq!(summary(&path, &mut w, task), whole, "{i}, chunk {chunk}");
             }
         }
+    }
+
+    /// With several workers a task file reads exactly as with one: the
+    /// fixtures, a synthetic document and corrupted copies of it (the same
+    /// errors, with their file, line and column, or annotation index),
+    /// through windows of several sizes.
+    #[test]
+    fn workers_read_what_one_thread_reads() {
+        use crate::text::parallel::{KEPT_BYTES, corruptions};
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+        let mut docs = Vec::new();
+        for case in [
+            "all_annotation_types",
+            "attribute_value_types",
+            "basic_image",
+        ] {
+            for (task, _, f) in task_files(&dir.join(case).join("coco")).expect("files") {
+                docs.push((task, std::fs::read(&f).expect("fixture")));
+            }
+        }
+        let synthetic =
+            serde_json::to_vec(&crate::synth::coco_document(40, 7)).expect("a JSON document");
+        docs.push(("instances".into(), synthetic.clone()));
+        docs.push(("captions".into(), synthetic.clone()));
+        // The annotations before the images (placed at the end) and the
+        // categories.
+        let doc = crate::synth::coco_document(40, 9);
+        let mut reordered = serde_json::Map::new();
+        for key in ["annotations", "categories", "images"] {
+            if let Some(v) = doc.get(key) {
+                reordered.insert(key.to_owned(), v.clone());
+            }
+        }
+        docs.push((
+            "instances".into(),
+            serde_json::to_vec(&reordered).expect("a JSON document"),
+        ));
+        // Annotations that hold look-alikes of annotations (where a task
+        // may start, and read well, but not where an element starts).
+        let mut decoys = crate::synth::coco_document(40, 8);
+        let decoy = serde_json::json!({"decoy": [
+            {"id": 1, "image_id": 1, "bbox": [1, 2, 3, 4]},
+            {"id": 2, "image_id": 2, "bbox": [1, 2, 3, 4]},
+        ]});
+        if let Some(list) = decoys.get_mut("annotations").and_then(Value::as_array_mut) {
+            for a in list.iter_mut().step_by(2) {
+                a["attributes"] = decoy.clone();
+            }
+        }
+        docs.push((
+            "instances".into(),
+            serde_json::to_vec(&decoys).expect("a JSON document"),
+        ));
+        let edits = [
+            ("\"bbox\":[", "\"bbox\":x"),
+            ("\"bbox\":[", "\"bbox\":[1,2,3],\"b\":["),
+            ("\"category_id\":", "\"category_id\":999,\"c\":"),
+            ("\"image_id\":", "\"image_id\":-1,\"i\":"),
+            ("\"image_id\":", "\"image_id\":123456,\"i\":"),
+            ("\"iscrowd\":0", "\"iscrowd\":0,\"iscrowd\":0"),
+            ("},{\"id\"", "},\n{\"id\""),
+        ];
+        for d in corruptions(&synthetic, &edits) {
+            docs.push(("instances".into(), d));
+        }
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("a pool")
+        };
+        let (one, many) = (pool(1), pool(3));
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut in_parallel, mut errors) = (0, 0);
+        for (i, (task, doc)) in docs.iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, doc).expect("write");
+            for chunk in [64, 1 << 10, 1 << 20] {
+                let read = |p: &rayon::ThreadPool| {
+                    p.install(|| {
+                        let before = KEPT_BYTES.with(|k| k.get());
+                        let mut w = Window::open_with(&path, chunk).expect("open");
+                        let got = summary(&path, &mut w, task);
+                        (got, KEPT_BYTES.with(|k| k.get()) - before)
+                    })
+                };
+                let ((alone, _), (together, kept)) = (read(&one), read(&many));
+                assert_eq!(together, alone, "document {i}, chunk {chunk}");
+                in_parallel += kept;
+                errors += usize::from(alone.is_err());
+            }
+        }
+        // The workers did read (most of) the documents, good and bad.
+        assert!(in_parallel > 20 * synthetic.len(), "{in_parallel}");
+        assert!(errors > 3 * 40, "{errors}");
     }
 
     /// An image's annotations come in reverse file order, each COCO

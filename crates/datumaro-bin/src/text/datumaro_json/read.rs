@@ -12,6 +12,7 @@ use crate::model::{
     Rle, Subset, Visibility,
 };
 use crate::text::number::Number;
+use crate::text::parallel::{Batch, read_elements};
 use crate::text::scan::{Scanner, Seen};
 use crate::text::window::Window;
 use crate::{Error, Result};
@@ -619,7 +620,7 @@ fn read_item(
 }
 
 /// Buffers reused from item to item.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Scratch {
     annotations: Vec<Annotation>,
     points: Vec<f32>,
@@ -702,13 +703,41 @@ fn parse_document(
                     points: Vec::new(),
                 };
                 let mut list = w.step(&mut pos, |s| s.array())?;
+                let parallel = rayon::current_num_threads() > 1;
+                let mut batch = Batch::new();
+                // With workers, the items come in parts (each task's, and
+                // the steps' between batches), joined once at the end at
+                // their size: a list grown by doubling would copy itself
+                // into fresh memory at each step. `before` counts the
+                // items in `parts`.
+                let (mut parts, mut before): (Vec<Vec<Item>>, usize) = (Vec::new(), 0);
                 loop {
+                    if parallel {
+                        // What lies whole in the window, on the pool's
+                        // workers (while the next chunk is read).
+                        w.refill(&mut pos)?;
+                        let init = (Scratch::default, |_: &mut Scratch| {});
+                        w.read_ahead_during(|view| {
+                            read_elements(view, &mut pos, &mut list, &mut batch, init, |s, k| {
+                                read_item(&ctx, s, subset, 0, k)
+                            })
+                        })?;
+                        for run in batch.take_kept() {
+                            for part in [&mut items, &mut run.values] {
+                                if !part.is_empty() {
+                                    before += part.len();
+                                    parts.push(std::mem::take(part));
+                                }
+                            }
+                        }
+                    }
                     let (next, item) = w.step(&mut pos, |s| {
                         let mut l = list;
                         if !s.element(&mut l)? {
                             return Ok((l, None));
                         }
-                        let item = read_item(&ctx, s, subset, items.len(), &mut scratch)?;
+                        let index = before + items.len();
+                        let item = read_item(&ctx, s, subset, index, &mut scratch)?;
                         Ok((l, Some(item)))
                     })?;
                     list = next;
@@ -716,6 +745,14 @@ fn parse_document(
                         Some(item) => items.push(item),
                         None => break,
                     }
+                }
+                if !parts.is_empty() {
+                    let mut all = Vec::with_capacity(before + items.len());
+                    for mut part in parts {
+                        all.append(&mut part);
+                    }
+                    all.append(&mut items);
+                    items = all;
                 }
             }
             _ => {}
@@ -809,6 +846,85 @@ mod tests {
                 assert_eq!(windowed, whole, "document {i}, chunk {chunk}");
             }
         }
+    }
+
+    /// With several workers a document reads exactly as with one: the
+    /// fixtures, a synthetic document and corrupted copies of it (the same
+    /// errors, with their file, line and column, or item index), through
+    /// windows of several sizes.
+    #[test]
+    fn workers_read_what_one_thread_reads() {
+        use crate::text::parallel::{KEPT_BYTES, corruptions};
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+        let mut docs = Vec::new();
+        for case in [
+            "all_annotation_types",
+            "attribute_value_types",
+            "basic_image",
+            "point_cloud",
+            "video",
+        ] {
+            for f in datumaro_json_files(&dir.join(case).join("datumaro_json")).expect("files") {
+                docs.push(std::fs::read(&f).expect("fixture"));
+            }
+        }
+        let tmp = tempfile::tempdir().expect("tempdir");
+        crate::synth::write_coco(tmp.path(), 40, 7).expect("synthetic COCO");
+        let ds = crate::read_coco(tmp.path()).expect("read back");
+        let items = ds
+            .subsets
+            .first()
+            .map(|s| s.items.as_slice())
+            .unwrap_or_default();
+        let synthetic =
+            crate::datumaro_json_document(&ds.infos, &ds.categories, ds.media_type, items);
+        docs.push(synthetic.clone());
+        // Items that hold look-alikes of items (where a task may start,
+        // and read well, but not where an element starts).
+        let decoys = String::from_utf8_lossy(&synthetic).replace(
+            "\"image\":{",
+            "\"decoy\":[{\"id\":\"x\"},{\"id\":\"y\"}],\"image\":{",
+        );
+        docs.push(decoys.into_bytes());
+        let edits = [
+            ("\"bbox\":[", "\"bbox\":x"),
+            ("\"points\":[", "\"points\":[1,2,x,"),
+            ("{\"id\":\"", "{\"id\":5,\"x\":\""),
+            ("\"label_id\":", "\"label_id\":99999999999,\"l\":"),
+            ("\"type\":\"bbox\"", "\"type\":\"bbox\",\"type\":\"bbox\""),
+            ("\"type\":\"bbox\"", "\"type\":\"ellipse\""),
+            ("},{\"id\":\"", "},\n {\"id\":\""),
+        ];
+        docs.extend(corruptions(&synthetic, &edits));
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("a pool")
+        };
+        let (one, many) = (pool(1), pool(3));
+        let (mut in_parallel, mut errors) = (0, 0);
+        for (i, doc) in docs.iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.json"));
+            std::fs::write(&path, doc).expect("write");
+            for chunk in [64, 1 << 10, 1 << 20] {
+                let read = |p: &rayon::ThreadPool| {
+                    p.install(|| {
+                        let before = KEPT_BYTES.with(|k| k.get());
+                        let mut w = Window::open_with(&path, chunk).expect("open");
+                        let got = parse_document(&mut w, &path, "s").map_err(|e| e.to_string());
+                        (got, KEPT_BYTES.with(|k| k.get()) - before)
+                    })
+                };
+                let ((alone, _), (together, kept)) = (read(&one), read(&many));
+                assert_eq!(together, alone, "document {i}, chunk {chunk}");
+                in_parallel += kept;
+                errors += usize::from(alone.is_err());
+            }
+        }
+        // The workers did read (most of) the documents, good and bad.
+        assert!(in_parallel > 20 * synthetic.len(), "{in_parallel}");
+        assert!(errors > 3 * 30, "{errors}");
     }
 
     /// The `{"id":<integer>}` shortcut gives what serde gives, and leaves
