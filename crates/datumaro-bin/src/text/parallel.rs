@@ -286,6 +286,46 @@ pub(crate) fn corruptions(doc: &[u8], edits: &[(&str, &str)]) -> Vec<Vec<u8>> {
     out
 }
 
+/// Reads every one of `docs` (written to files in `dir`) with `read`
+/// through windows of 64 B, 1 KiB and 1 MiB, on a pool of 1 thread and one
+/// of 3, and asserts that both read the same (`read` gets the document's
+/// index). Returns how many bytes the workers' batches kept and how many
+/// reads failed.
+#[cfg(test)]
+pub(crate) fn read_alone_and_together<T: PartialEq + std::fmt::Debug + Send>(
+    dir: &Path,
+    docs: &[Vec<u8>],
+    read: impl Fn(usize, &Path, &mut super::window::Window<'_>) -> std::result::Result<T, String> + Sync,
+) -> (usize, usize) {
+    let pool = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .expect("a pool")
+    };
+    let (one, many) = (pool(1), pool(3));
+    let (mut in_parallel, mut errors) = (0, 0);
+    for (i, doc) in docs.iter().enumerate() {
+        let path = dir.join(format!("{i}.json"));
+        std::fs::write(&path, doc).expect("write");
+        for chunk in [64, 1 << 10, 1 << 20] {
+            let run = |p: &rayon::ThreadPool| {
+                p.install(|| {
+                    let before = KEPT_BYTES.with(|k| k.get());
+                    let mut w = super::window::Window::open_with(&path, chunk).expect("open");
+                    let got = read(i, &path, &mut w);
+                    (got, KEPT_BYTES.with(|k| k.get()) - before)
+                })
+            };
+            let ((alone, _), (together, kept)) = (run(&one), run(&many));
+            assert_eq!(together, alone, "document {i}, chunk {chunk}");
+            in_parallel += kept;
+            errors += usize::from(alone.is_err());
+        }
+    }
+    (in_parallel, errors)
+}
+
 /// Places that look like the start of an array's element (just after a
 /// `,` that follows a `}` and precedes a `{`, whitespace aside), from
 /// `at` on.

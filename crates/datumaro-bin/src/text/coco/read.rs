@@ -1125,7 +1125,7 @@ mod tests {
     /// through windows of several sizes.
     #[test]
     fn workers_read_what_one_thread_reads() {
-        use crate::text::parallel::{KEPT_BYTES, corruptions};
+        use crate::text::parallel::{corruptions, read_alone_and_together};
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
         let mut docs = Vec::new();
         for case in [
@@ -1182,33 +1182,11 @@ mod tests {
         for d in corruptions(&synthetic, &edits) {
             docs.push(("instances".into(), d));
         }
-        let pool = |n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .expect("a pool")
-        };
-        let (one, many) = (pool(1), pool(3));
         let tmp = tempfile::tempdir().expect("tempdir");
-        let (mut in_parallel, mut errors) = (0, 0);
-        for (i, (task, doc)) in docs.iter().enumerate() {
-            let path = tmp.path().join(format!("{i}.json"));
-            std::fs::write(&path, doc).expect("write");
-            for chunk in [64, 1 << 10, 1 << 20] {
-                let read = |p: &rayon::ThreadPool| {
-                    p.install(|| {
-                        let before = KEPT_BYTES.with(|k| k.get());
-                        let mut w = Window::open_with(&path, chunk).expect("open");
-                        let got = summary(&path, &mut w, task);
-                        (got, KEPT_BYTES.with(|k| k.get()) - before)
-                    })
-                };
-                let ((alone, _), (together, kept)) = (read(&one), read(&many));
-                assert_eq!(together, alone, "document {i}, chunk {chunk}");
-                in_parallel += kept;
-                errors += usize::from(alone.is_err());
-            }
-        }
+        let (tasks, texts): (Vec<String>, Vec<Vec<u8>>) = docs.into_iter().unzip();
+        let (in_parallel, errors) = read_alone_and_together(tmp.path(), &texts, |i, path, w| {
+            summary(path, w, tasks.get(i).map_or("", String::as_str))
+        });
         // The workers did read (most of) the documents, good and bad.
         assert!(in_parallel > 20 * synthetic.len(), "{in_parallel}");
         assert!(errors > 3 * 40, "{errors}");
