@@ -143,6 +143,82 @@ fn parallel_and_streaming_reads_agree() {
 }
 
 #[test]
+fn for_each_blob_keeps_file_order_and_stops_at_the_first_error() {
+    let src = fixtures().join("multi_blob/datumaro_binary/annotations/train.datum");
+    let r = DatumReader::open(&src, &ReadOptions::default()).unwrap();
+    let blobs: Vec<Vec<_>> = (0..r.blob_count())
+        .map(|i| r.read_blob(i).unwrap())
+        .collect();
+    assert!(blobs.len() >= 4, "the fixture needs several blobs");
+    let collect = |r: &DatumReader, workers: usize| {
+        let mut got = Vec::new();
+        let res = r.for_each_blob(workers, |b| {
+            got.push(b);
+            Ok(())
+        });
+        (got, res)
+    };
+    // Every worker count, on the global pool, on a one-thread pool and from
+    // inside a pool, hands the same blobs in file order.
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let three = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    for workers in [0, 1, 2, 3, 8] {
+        let (got, res) = collect(&r, workers);
+        res.unwrap();
+        assert_eq!(got, blobs, "{workers} workers");
+        let (got, res) = one.install(|| collect(&r, workers));
+        res.unwrap();
+        assert_eq!(got, blobs, "{workers} workers on one thread");
+        let (got, res) = three.install(|| collect(&r, workers));
+        res.unwrap();
+        assert_eq!(got, blobs, "{workers} workers inside a pool");
+        let (got, res) = three.in_place_scope(|_| collect(&r, workers));
+        res.unwrap();
+        assert_eq!(got, blobs, "{workers} workers beside a pool");
+    }
+    // An error of `f` stops the walk: nothing after it is handed over.
+    for workers in [1, 3] {
+        let mut seen = 0;
+        let res = r.for_each_blob(workers, |_| {
+            seen += 1;
+            if seen == 2 {
+                return Err(vellum_datumaro::Error::KeyRequired);
+            }
+            Ok(())
+        });
+        assert!(matches!(res, Err(vellum_datumaro::Error::KeyRequired)));
+        assert_eq!(seen, 2, "{workers} workers");
+    }
+    // A broken blob: the blobs before it arrive in order, then its error,
+    // naming the blob.
+    let bytes = std::fs::read(&src).unwrap();
+    let sizes = &r.header().blob_sizes;
+    let bad = 2;
+    let start = bytes.len() - sizes[bad..].iter().map(|&s| s as usize).sum::<usize>();
+    let mut broken = bytes.clone();
+    broken[start..start + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("train.datum");
+    std::fs::write(&path, &broken).unwrap();
+    let r = DatumReader::open(&path, &ReadOptions::default()).unwrap();
+    for workers in [1, 2, 3, 8] {
+        let (got, res) = collect(&r, workers);
+        assert_eq!(got, blobs[..bad], "{workers} workers");
+        let e = res.unwrap_err();
+        assert!(
+            matches!(e, vellum_datumaro::Error::InItem { blob, index: 0, .. } if blob == bad),
+            "{e}"
+        );
+    }
+}
+
+#[test]
 fn truncated_and_corrupted_files_are_errors_naming_file_and_offset() {
     let src = fixtures().join("all_annotation_types/datumaro_binary/annotations/train.datum");
     let bytes = std::fs::read(&src).unwrap();

@@ -108,8 +108,21 @@ pub fn read_range(path: impl AsRef<Path>, offset: u64, len: usize) -> Result<Vec
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| Error::io(path, e))?;
-    let mut buf = vec![0u8; len];
-    file.read_exact(&mut buf).map_err(|e| Error::io(path, e))?;
+    // Read into spare capacity: no pass to zero a buffer that the read
+    // overwrites at once.
+    let mut buf = Vec::with_capacity(len);
+    file.take(len as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() < len {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("{} bytes at offset {offset}, {} there", len, buf.len()),
+            ),
+        ));
+    }
     Ok(buf)
 }
 

@@ -296,32 +296,51 @@ impl DatumReader {
         }
     }
 
-    /// Decodes the blobs `workers` at a time in parallel and hands each
-    /// blob's items to `f`, in file order. Memory holds at most `workers`
-    /// decoded blobs. `workers` 0 or 1 decodes on the calling thread.
+    /// Decodes the blobs on the rayon pool, up to `workers` ahead, and hands
+    /// each blob's items to `f` on the calling thread, in file order.
+    ///
+    /// It is a pipeline: while `f` takes blob `i`, blobs `i + 1 ..= i +
+    /// workers` decode, so memory holds at most `workers + 1` decoded blobs.
+    /// `workers` 0 or 1 (or a call from inside the pool, or a one-thread
+    /// pool) decodes on the calling thread, one blob at a time. The first
+    /// error, of a blob or of `f`, stops it; blobs already decoding finish
+    /// and are dropped.
     pub fn for_each_blob(
         &self,
         workers: usize,
         mut f: impl FnMut(Vec<Item>) -> Result<()>,
     ) -> Result<()> {
-        let step = workers.max(1);
-        let mut start = 0;
-        while start < self.blobs.len() {
-            let end = (start + step).min(self.blobs.len());
-            if step == 1 {
-                f(self.read_blob(start)?)?;
-            } else {
-                let batch: Vec<Result<Vec<Item>>> = (start..end)
-                    .into_par_iter()
-                    .map(|i| self.read_blob(i))
-                    .collect();
-                for b in batch {
-                    f(b?)?;
-                }
+        let n = self.blobs.len();
+        let inside_pool = rayon::current_thread_index().is_some();
+        if workers <= 1 || n <= 1 || inside_pool || rayon::current_num_threads() <= 1 {
+            for i in 0..n {
+                f(self.read_blob(i)?)?;
             }
-            start = end;
+            return Ok(());
         }
-        Ok(())
+        rayon::in_place_scope(|s| {
+            // One channel per blob: a task that panics drops its sender,
+            // `recv` fails, and the scope passes the panic on.
+            let spawn = |i: usize| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                s.spawn(move |_| {
+                    let _ = tx.send(self.read_blob(i));
+                });
+                rx
+            };
+            let mut pending: std::collections::VecDeque<_> =
+                (0..workers.min(n)).map(spawn).collect();
+            let mut next = pending.len();
+            while let Some(rx) = pending.pop_front() {
+                let Ok(blob) = rx.recv() else { break };
+                if next < n {
+                    pending.push_back(spawn(next));
+                    next += 1;
+                }
+                f(blob?)?;
+            }
+            Ok(())
+        })
     }
 
     /// Every item of the file, blobs decoded in parallel on the rayon pool.

@@ -35,7 +35,34 @@ pub enum TypeCodes {
 pub(crate) fn read_dict(r: &mut ByteReader<'_>, field: &'static str) -> Result<Attributes> {
     let at = r.offset();
     let bytes = r.bytes_u32_le(field)?;
-    parse_dict(bytes, field, at)
+    if bytes.is_empty() || bytes.len() > MEMO_MAX {
+        return parse_dict(bytes, field, at);
+    }
+    // Neighbouring records mostly carry the same small dicts (COCO's
+    // `{"is_crowd":false}` on every annotation): the last two parsed on
+    // this thread are kept (an item's and its annotations'), and equal
+    // bytes give a copy instead of a second parse.
+    LAST_DICTS.with_borrow_mut(|last| {
+        if let Some(i) = last.iter().position(|(text, _)| text.as_slice() == bytes) {
+            last.swap(0, i);
+            return Ok(last[0].1.clone());
+        }
+        let dict = parse_dict(bytes, field, at)?;
+        last.swap(0, 1);
+        last[0] = (bytes.to_vec(), dict.clone());
+        Ok(dict)
+    })
+}
+
+/// The longest `json` field [`read_dict`] remembers.
+const MEMO_MAX: usize = 128;
+
+thread_local! {
+    /// The texts and values of the last two short `json` fields read here,
+    /// the latest first (an empty text matches nothing: those never reach
+    /// the memo).
+    static LAST_DICTS: std::cell::RefCell<[(Vec<u8>, Attributes); 2]> =
+        std::cell::RefCell::new([(Vec::new(), Map::new()), (Vec::new(), Map::new())]);
 }
 
 /// Parses the text of a `json` field (empty = `{}`).
@@ -60,11 +87,11 @@ pub(crate) fn parse_dict(bytes: &[u8], field: &'static str, at: u64) -> Result<A
 
 fn read_f32s(r: &mut ByteReader<'_>, field: &'static str) -> Result<Vec<f32>> {
     let n = r.count_u32_le(4, field)?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(r.f32_le(field)?);
-    }
-    Ok(v)
+    let bytes = r.take(n * 4, field)?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
 }
 
 fn read_fixed<const N: usize>(r: &mut ByteReader<'_>, field: &'static str) -> Result<[f32; N]> {
@@ -615,7 +642,36 @@ pub(crate) fn put_item(out: &mut Vec<u8>, item: &Item, codes: TypeCodes) -> Resu
 
 #[cfg(test)]
 mod tests {
-    use super::round2;
+    use super::{parse_dict, read_dict, round2};
+    use vellum_format_core::ByteReader;
+
+    #[test]
+    fn remembered_dicts_are_the_parsed_ones() {
+        let texts: [&[u8]; 8] = [
+            br#"{"is_crowd":false}"#,
+            br#"{"id":1}"#,
+            br#"{"is_crowd":false}"#,
+            br#"{"is_crowd":true}"#,
+            br#"{"id":1}"#,
+            b"",
+            br#"{"is_crowd":false}"#,
+            br#"{"a":[1,2,{"b":null}],"c":"d"}"#,
+        ];
+        let mut record = Vec::new();
+        for t in texts.iter().chain(texts.iter().rev()) {
+            record.extend_from_slice(&(t.len() as u32).to_le_bytes());
+            record.extend_from_slice(t);
+        }
+        record.extend_from_slice(&3u32.to_le_bytes());
+        record.extend_from_slice(b"{x}");
+        let mut r = ByteReader::new(&record);
+        for t in texts.iter().chain(texts.iter().rev()) {
+            let got = read_dict(&mut r, "attributes").unwrap();
+            assert_eq!(got, parse_dict(t, "attributes", 0).unwrap());
+        }
+        // A bad text is an error even right after good ones.
+        assert!(read_dict(&mut r, "attributes").is_err());
+    }
 
     #[test]
     fn round2_is_pythons_round() {
