@@ -8,10 +8,15 @@
 //! with as many) and the peak memory of the binary import.
 //!
 //! Exports are timed with `--no-fsync`, as datumaro never syncs (the
-//! default, with fsync, is one more line). Each of our steps runs in a
-//! fresh `vellum` process and reports its own
-//! phase time (`read_seconds` / `write_seconds` of `--json`), median of
-//! `VELLUM_BENCH_REPEATS` (default 3) runs, as the peer does.
+//! default, with fsync, is one more line). Each step, ours and the peer's,
+//! runs in a fresh process and reports its own phase time (ours:
+//! `read_seconds` / `write_seconds` of `--json`). The peer's figure is the
+//! median of `VELLUM_BENCH_REPEATS` (default 3) runs of seconds each. Ours
+//! last tens of milliseconds, where this VM's first touch of memory that
+//! sat free for a while costs up to 3x (the host takes back free guest
+//! pages): each of our steps has one untimed warm-up run and is the median
+//! of `VELLUM_BENCH_OUR_REPEATS` (default 7) runs, as hyperfine does for
+//! short commands.
 
 use std::path::Path;
 use std::process::Command;
@@ -46,6 +51,15 @@ fn repeats() -> usize {
         .max(1)
 }
 
+/// Runs of each of our steps (more than the peer's: ours are short).
+fn our_repeats() -> usize {
+    std::env::var("VELLUM_BENCH_OUR_REPEATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7)
+        .max(1)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -69,14 +83,18 @@ fn vellum_json(vellum: &Path, args: &[&str]) -> Result<Value> {
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
-/// Median over the repeats of the `field` seconds `vellum ARGS` reports.
+/// Median over [`our_repeats`] of the `field` seconds `vellum ARGS`
+/// reports, after one untimed warm-up run.
 fn time_step(vellum: &Path, args: &[&str], field: &str, clean: Option<&Path>) -> Result<f64> {
     let mut v = Vec::new();
-    for _ in 0..repeats() {
+    for run in 0..=our_repeats() {
         if let Some(d) = clean {
             let _ = std::fs::remove_dir_all(d);
         }
         let doc = vellum_json(vellum, args)?;
+        if run == 0 {
+            continue;
+        }
         v.push(
             doc[field]
                 .as_f64()
@@ -148,7 +166,10 @@ pub fn run(work: &Path) -> Result<()> {
         ours_dir.join("datumaro_json"),
         ours_dir.join("binary_encrypted"),
     );
-    eprintln!("timing vellum ({} repeats per step)...", repeats());
+    eprintln!(
+        "timing vellum (1 warm-up and {} timed runs per step)...",
+        our_repeats()
+    );
     let coco_s = s(&coco);
     let convert = |nw: &str, out: &Path, fmt: &str, extra: &[&str]| -> Result<f64> {
         let out_s = s(out);
