@@ -10,17 +10,19 @@
 //! with as many) and the peak memory of the binary import.
 //!
 //! Exports are timed with `--no-fsync`, as datumaro never syncs (the
-//! default, with fsync, is one more line). Each step, ours and the peer's,
-//! runs in a fresh process and reports its own phase time (ours:
-//! `read_seconds` / `write_seconds` of `--json`). The peer's figure is the
-//! median of `VELLUM_BENCH_REPEATS` (default 3) runs of seconds each. Ours
-//! last tens of milliseconds, where this VM's first touch of memory that
-//! sat free for a while costs up to 3x (the host takes back free guest
-//! pages): each of our steps has one untimed warm-up run and is the median
-//! of `VELLUM_BENCH_OUR_REPEATS` (default 7) runs, as hyperfine does for
-//! short commands.
+//! default, with fsync, is one more line). Every run, ours and the peer's,
+//! is a fresh process that reports its own phase time (ours: `read_seconds`
+//! / `write_seconds` of `--json`; the peer: its script's `_step`, what its
+//! `run` calls). The runs are interleaved: `VELLUM_BENCH_REPEATS` (default
+//! 3) rounds, each running every step once for the peer and then, right
+//! after, for us, so that both sides meet the same moods of the machine (on
+//! this VM a step's speed drifts for seconds at a time with how the host
+//! backs fresh memory). Ours last tens of milliseconds: in each round a step
+//! has one untimed warm-up run and `VELLUM_BENCH_OUR_REPEATS` (default 3)
+//! timed ones, as hyperfine does for short commands. Figures are medians;
+//! every sample is printed on standard error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -53,12 +55,12 @@ fn repeats() -> usize {
         .max(1)
 }
 
-/// Runs of each of our steps (more than the peer's: ours are short).
+/// Timed runs of each of our steps per round (after a warm-up run).
 fn our_repeats() -> usize {
     std::env::var("VELLUM_BENCH_OUR_REPEATS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(7)
+        .unwrap_or(3)
         .max(1)
 }
 
@@ -85,25 +87,60 @@ fn vellum_json(vellum: &Path, args: &[&str]) -> Result<Value> {
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
-/// Median over [`our_repeats`] of the `field` seconds `vellum ARGS`
-/// reports, after one untimed warm-up run.
-fn time_step(vellum: &Path, args: &[&str], field: &str, clean: Option<&Path>) -> Result<f64> {
-    let mut v = Vec::new();
-    for run in 0..=our_repeats() {
-        if let Some(d) = clean {
-            let _ = std::fs::remove_dir_all(d);
+/// One of our steps: `vellum --json ARGS`, timed by its `field`.
+struct OurStep {
+    key: &'static str,
+    args: Vec<String>,
+    field: &'static str,
+    /// The output folder, removed before each run.
+    clean: Option<PathBuf>,
+}
+
+impl OurStep {
+    /// A warm-up run, then [`our_repeats`] timed ones.
+    fn round(&self, vellum: &Path) -> Result<Vec<f64>> {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let mut v = Vec::new();
+        for run in 0..=our_repeats() {
+            if let Some(d) = &self.clean {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            let doc = vellum_json(vellum, &args)?;
+            if run > 0 {
+                v.push(
+                    doc[self.field]
+                        .as_f64()
+                        .context("no timing in vellum's report")?,
+                );
+            }
         }
-        let doc = vellum_json(vellum, args)?;
-        if run == 0 {
-            continue;
-        }
-        v.push(
-            doc[field]
-                .as_f64()
-                .context("no timing in vellum's report")?,
-        );
+        Ok(v)
     }
-    Ok(median(v))
+}
+
+/// One run of the peer's step `key` (a fresh Python process): its seconds.
+fn peer_step(python: &Path, key: &str, coco: &Path, peer_dir: &Path) -> Result<f64> {
+    let out = Command::new(python)
+        .arg(peers_dir().join("datumaro_bench.py"))
+        .args(["_step", key])
+        .arg(coco)
+        .arg(peer_dir)
+        .output()
+        .context("running the peer's step")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().rev().find_map(|l| l.strip_prefix("RESULT "));
+    match (out.status.success(), line) {
+        (true, Some(l)) => {
+            let doc: Value = serde_json::from_str(l)?;
+            doc["seconds"]
+                .as_f64()
+                .context("no seconds in the peer's result")
+        }
+        _ => bail!(
+            "the peer's step {key} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
 }
 
 /// Peak resident memory (KiB) of a command, via `/usr/bin/time -f %M`.
@@ -139,8 +176,16 @@ fn dir_bytes(p: &Path) -> u64 {
         .sum()
 }
 
-/// The peer's step medians, its peak memory (KiB) and binary size.
-type PeerFigures = (Vec<(String, f64)>, Option<f64>, Option<u64>);
+/// The steps of the peer's script, in its order.
+const PEER_STEPS: [&str; 7] = [
+    "import_coco",
+    "export_binary_nw0",
+    "export_binary_nw2",
+    "import_binary_nw0",
+    "import_binary_nw2",
+    "export_json",
+    "import_json",
+];
 
 /// Runs the datumaro comparison in `work`.
 pub fn run(work: &Path) -> Result<()> {
@@ -161,90 +206,129 @@ pub fn run(work: &Path) -> Result<()> {
     }
     let ours_dir = work.join("ours");
     std::fs::create_dir_all(&ours_dir)?;
+    let peer_dir = work.join("peer");
     let s = |p: &Path| p.display().to_string();
-    let (bin1, bin2, json, enc) = (
+    let (bin1, bin2, json, json2, synced, enc) = (
         ours_dir.join("binary_nw1"),
         ours_dir.join("binary_nw2"),
         ours_dir.join("datumaro_json"),
+        ours_dir.join("datumaro_json_nw2"),
+        ours_dir.join("binary_fsync"),
         ours_dir.join("binary_encrypted"),
     );
-    eprintln!(
-        "timing vellum (1 warm-up and {} timed runs per step)...",
-        our_repeats()
-    );
-    let coco_s = s(&coco);
-    let convert = |nw: &str, out: &Path, fmt: &str, extra: &[&str]| -> Result<f64> {
-        let out_s = s(out);
-        // datumaro never fsyncs its exports: ours are timed the same way
-        // (`--no-fsync`; still written beside and renamed), and the
-        // default with fsync is printed once more below.
-        let mut args = vec![
+    let owned = |v: &[&str]| v.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    let info = |key, nw: &str, dir: &Path| OurStep {
+        key,
+        args: owned(&["--num-workers", nw, "datumaro", "info", &s(dir)]),
+        field: "read_seconds",
+        clean: None,
+    };
+    // datumaro never fsyncs its exports: ours are timed the same way
+    // (`--no-fsync`; still written beside and renamed), and the default
+    // with fsync is one more step.
+    let convert = |key, nw: &str, out: &Path, fmt: &str, extra: &[&str]| {
+        let mut args = owned(&[
             "--num-workers",
             nw,
             "convert",
             "-i",
-            &coco_s,
+            &s(&coco),
             "-f",
             fmt,
             "-o",
-            &out_s,
-            "--no-fsync",
-        ];
-        args.extend_from_slice(extra);
-        time_step(&vellum, &args, "write_seconds", Some(out))
+            &s(out),
+        ]);
+        args.extend(owned(extra));
+        OurStep {
+            key,
+            args,
+            field: "write_seconds",
+            clean: Some(out.to_owned()),
+        }
     };
-    let info = |nw: &str, dir: &Path, extra: &[&str]| -> Result<f64> {
-        let d = s(dir);
-        let mut args = vec!["--num-workers", nw, "datumaro", "info", &d];
-        args.extend_from_slice(extra);
-        time_step(&vellum, &args, "read_seconds", None)
-    };
-    let ours = [
-        ("import_coco", info("1", &coco, &[])?),
-        (
+    let fernet = ["--no-fsync", "--encryption", "--encryption-key", KEY];
+    // In the peer's order (each import after the export it reads), then
+    // the lines of ours alone.
+    let steps = [
+        info("import_coco", "1", &coco),
+        convert(
             "export_binary_nw0",
-            convert("1", &bin1, "datumaro_binary", &[])?,
+            "1",
+            &bin1,
+            "datumaro_binary",
+            &["--no-fsync"],
         ),
-        (
+        convert(
             "export_binary_nw2",
-            convert("2", &bin2, "datumaro_binary", &[])?,
+            "2",
+            &bin2,
+            "datumaro_binary",
+            &["--no-fsync"],
         ),
-        ("import_binary_nw0", info("1", &bin1, &[])?),
-        ("import_binary_nw2", info("2", &bin1, &[])?),
-        ("export_json", convert("1", &json, "datumaro", &[])?),
-        ("import_json", info("1", &json, &[])?),
+        info("import_binary_nw0", "1", &bin1),
+        info("import_binary_nw2", "2", &bin1),
+        convert("export_json", "1", &json, "datumaro", &["--no-fsync"]),
+        info("import_json", "1", &json),
+        info("import_coco_nw2", "2", &coco),
+        convert("export_json_nw2", "2", &json2, "datumaro", &["--no-fsync"]),
+        info("import_json_nw2", "2", &json),
+        convert("export_binary_fsync", "1", &synced, "datumaro_binary", &[]),
+        convert("export_fernet_nw0", "1", &enc, "datumaro_binary", &fernet),
+        convert("export_fernet_nw2", "2", &enc, "datumaro_binary", &fernet),
     ];
-    // The steps datumaro has no workers for: ours with 2, against our 1
-    // and against datumaro's one core.
-    let json2 = ours_dir.join("datumaro_json_nw2");
-    let with_two = [
-        ("import_coco", info("2", &coco, &[])?),
-        ("export_json", convert("2", &json2, "datumaro", &[])?),
-        ("import_json", info("2", &json, &[])?),
-    ];
-    let synced = {
-        let out = ours_dir.join("binary_fsync");
-        let out_s = s(&out);
-        time_step(
-            &vellum,
-            &[
-                "--num-workers",
-                "1",
-                "convert",
-                "-i",
-                &coco_s,
-                "-f",
-                "datumaro_binary",
-                "-o",
-                &out_s,
-            ],
-            "write_seconds",
-            Some(&out),
-        )?
+
+    // The peer, in its own venv; the spec's figures when it cannot be installed.
+    let python = python_venv(&work, &["datumaro==1.13.12"]);
+    let (python, peer_name) = match python {
+        Ok(p) => (Some(p), PEER.to_owned()),
+        Err(e) => {
+            eprintln!(
+                "the peer could not run here ({e:#}); using datumaro 1.13.12's figures from the spec (§11), measured on this machine class"
+            );
+            (None, format!("{PEER} (spec §11 figures)"))
+        }
     };
-    let fernet = ["--encryption", "--encryption-key", KEY];
-    let enc_time = convert("1", &enc, "datumaro_binary", &fernet)?;
-    let enc_time_nw2 = convert("2", &enc, "datumaro_binary", &fernet)?;
+    let rounds = repeats();
+    eprintln!(
+        "{rounds} rounds; in each, every step once for {peer_name} and then 1 warm-up and {} timed runs of vellum",
+        our_repeats()
+    );
+    let mut theirs: Vec<Vec<f64>> = vec![Vec::new(); steps.len()];
+    let mut ours: Vec<Vec<f64>> = vec![Vec::new(); steps.len()];
+    for round in 1..=rounds {
+        for (i, step) in steps.iter().enumerate() {
+            if let Some(py) = &python
+                && PEER_STEPS.contains(&step.key)
+            {
+                let t = peer_step(py, step.key, &coco, &peer_dir)?;
+                theirs[i].push(t);
+            }
+            ours[i].extend(step.round(&vellum)?);
+            eprintln!(
+                "round {round}/{rounds} {:20} {PEER}: {:?} s, vellum: {:?} s",
+                step.key,
+                theirs[i].last(),
+                &ours[i][ours[i].len() - our_repeats()..]
+            );
+        }
+    }
+    let med = |key: &str, of: &[Vec<f64>]| -> Option<f64> {
+        let i = steps.iter().position(|st| st.key == key)?;
+        let v = of.get(i)?;
+        (!v.is_empty()).then(|| median(v.clone()))
+    };
+    let ours_med = |key: &str| med(key, &ours).unwrap_or(f64::NAN);
+    let theirs_med = |key: &str| -> Option<f64> {
+        if python.is_some() {
+            med(key, &theirs)
+        } else {
+            SPEC_FIGURES
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| *v)
+        }
+    };
+
     let our_peak = peak_kib(
         &vellum,
         &[
@@ -256,83 +340,35 @@ pub fn run(work: &Path) -> Result<()> {
             &s(&bin1),
         ],
     )?;
-
-    // The peer, in its own venv; the spec's figures when it cannot be installed.
-    let peer_dir = work.join("peer");
-    let script = peers_dir().join("datumaro_bench.py");
-    let peer: Result<PeerFigures> = (|| {
-        let python = python_venv(&work, &["datumaro==1.13.12"])?;
-        eprintln!("timing {PEER} ({} repeats per step)...", repeats());
-        let summary_path = work.join("peer_summary.json");
-        let status = Command::new(&python)
-            .arg(&script)
-            .args([
-                "run",
-                &coco_s,
-                &s(&peer_dir),
-                "--repeats",
-                &repeats().to_string(),
-                "--json",
-            ])
-            .arg(&summary_path)
-            .status()
-            .context("running the peer bench")?;
-        if !status.success() {
-            bail!("the peer bench failed");
-        }
-        let summary: Value = serde_json::from_slice(&std::fs::read(&summary_path)?)?;
-        let med = summary["median_seconds"]
-            .as_object()
-            .context("no medians")?;
-        let times = med
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
-            .collect();
-        let peak = peak_kib(
-            &python,
+    let their_peak = python.as_ref().and_then(|py| {
+        peak_kib(
+            py,
             &[
-                &s(&script),
+                &s(&peers_dir().join("datumaro_bench.py")),
                 "_step",
                 "import_binary_nw0",
-                &coco_s,
+                &s(&coco),
                 &s(&peer_dir),
             ],
         )
-        .ok();
-        Ok((
-            times,
-            peak,
-            summary["sizes_bytes"]["datumaro_binary_annotations"].as_u64(),
-        ))
-    })();
-    let (theirs, their_peak, their_size, peer_name) = match peer {
-        Ok((t, p, sz)) => (t, p, sz, PEER.to_owned()),
-        Err(e) => {
-            eprintln!(
-                "the peer could not run here ({e:#}); using datumaro 1.13.12's figures from the spec (§11), measured on this machine class"
-            );
-            let t = SPEC_FIGURES
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), *v))
-                .collect();
-            (
-                t,
-                None,
-                Some(25_881_503),
-                format!("{PEER} (spec §11 figures)"),
-            )
-        }
+        .ok()
+    });
+    let their_size = if python.is_some() {
+        Some(dir_bytes(&peer_dir.join("binary_nw0/annotations")))
+    } else {
+        Some(25_881_503)
     };
-    for (name, ours) in ours {
-        let Some(&(_, t)) = theirs.iter().find(|(k, _)| k == name) else {
+
+    for key in PEER_STEPS {
+        let Some(t) = theirs_med(key) else {
             continue;
         };
-        let label = name
+        let label = key
             .replace("_nw0", " (1 worker)")
             .replace("_nw2", " (2 workers)");
         let m = Measure {
             name: label,
-            ours,
+            ours: ours_med(key),
             peer: peer_name.clone(),
             theirs: t,
             unit: "s".into(),
@@ -340,16 +376,13 @@ pub fn run(work: &Path) -> Result<()> {
         };
         println!("{m}");
     }
-    for (name, two) in with_two {
-        let Some(&(_, t)) = theirs.iter().find(|(k, _)| k == name) else {
+    for key in ["import_coco", "export_json", "import_json"] {
+        let Some(t) = theirs_med(key) else {
             continue;
         };
-        let one = ours
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map_or(f64::NAN, |x| x.1);
+        let (one, two) = (ours_med(key), ours_med(&format!("{key}_nw2")));
         let m = Measure {
-            name: format!("{name} (2 workers)"),
+            name: format!("{key} (2 workers)"),
             ours: two,
             peer: format!("{peer_name} (1 core, it has no workers here)"),
             theirs: t,
@@ -361,10 +394,10 @@ pub fn run(work: &Path) -> Result<()> {
             one / two
         );
     }
-    if let Some(&(_, t)) = theirs.iter().find(|(k, _)| k == "export_binary_nw0") {
+    if let Some(t) = theirs_med("export_binary_nw0") {
         let m = Measure {
             name: "export DatumaroBinary (1 worker) with fsync, our default".into(),
-            ours: synced,
+            ours: ours_med("export_binary_fsync"),
             peer: format!("{peer_name} (never syncs)"),
             theirs: t,
             unit: "s".into(),
@@ -399,15 +432,11 @@ pub fn run(work: &Path) -> Result<()> {
         };
         println!("{m}");
     }
-    let plain = ours
-        .iter()
-        .find(|(k, _)| *k == "export_binary_nw0")
-        .map_or(f64::NAN, |x| x.1);
-    let plain_nw2 = ours
-        .iter()
-        .find(|(k, _)| *k == "export_binary_nw2")
-        .map_or(f64::NAN, |x| x.1);
-    for (workers, enc, plain) in [(1, enc_time, plain), (2, enc_time_nw2, plain_nw2)] {
+    for (workers, enc, plain) in [
+        (1, "export_fernet_nw0", "export_binary_nw0"),
+        (2, "export_fernet_nw2", "export_binary_nw2"),
+    ] {
+        let (enc, plain) = (ours_med(enc), ours_med(plain));
         println!(
             "encrypted export (Fernet, {workers} worker{}): vellum {enc:.4} s, vellum plain {plain:.4} s, overhead {:.2}x (target at most 1.5x)",
             if workers == 1 { "" } else { "s" },
