@@ -76,7 +76,7 @@ pub fn annotation_json(a: &Annotation) -> Value {
     m.insert("id".into(), json!(a.id));
     m.insert("group".into(), json!(a.group));
     m.insert("object_id".into(), json!(a.object_id));
-    m.insert("attributes".into(), Value::Object(a.attributes.clone()));
+    m.insert("attributes".into(), a.attributes.clone().into());
     if let Some(l) = a.kind.label() {
         m.insert("label".into(), json!(l));
     }

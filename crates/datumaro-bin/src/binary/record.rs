@@ -62,16 +62,16 @@ thread_local! {
     /// the latest first (an empty text matches nothing: those never reach
     /// the memo).
     static LAST_DICTS: std::cell::RefCell<[(Vec<u8>, Attributes); 2]> =
-        std::cell::RefCell::new([(Vec::new(), Map::new()), (Vec::new(), Map::new())]);
+        std::cell::RefCell::new([(Vec::new(), Attributes::new()), (Vec::new(), Attributes::new())]);
 }
 
 /// Parses the text of a `json` field (empty = `{}`).
 pub(crate) fn parse_dict(bytes: &[u8], field: &'static str, at: u64) -> Result<Attributes> {
     if bytes.is_empty() {
-        return Ok(Map::new());
+        return Ok(Attributes::new());
     }
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(m)) => Ok(m),
+        Ok(Value::Object(m)) => Ok(m.into()),
         Ok(_) => Err(Error::BadJson {
             field,
             offset: at,
@@ -364,7 +364,7 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) -> Result<()> {
 }
 
 /// Writes a `json` field: N = 0 for an empty object.
-pub(crate) fn put_dict(out: &mut Vec<u8>, m: &Attributes) -> Result<()> {
+pub(crate) fn put_dict(out: &mut Vec<u8>, m: &Map<String, Value>) -> Result<()> {
     if m.is_empty() {
         put_u32(out, 0);
         return Ok(());

@@ -3,12 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde_json::{Map, Value};
-
-use crate::model::{Annotation, Categories, Media, MediaType};
-
-/// Attributes of an item or annotation: a JSON object, in insertion order.
-pub type Attributes = Map<String, Value>;
+use crate::model::{Annotation, Attributes, Categories, Media, MediaType};
 
 /// One dataset item.
 #[derive(Debug, Clone, PartialEq)]

@@ -848,14 +848,6 @@ fn rle_object(s: &mut Scanner<'_>) -> Result<RleSegmentation> {
 /// The type of COCO's numbers in errors.
 const WHAT: &str = "a finite f64";
 
-/// `{"is_crowd": crowd}`, sized for its one entry (a cloned map would
-/// reserve three).
-fn crowd_attributes(crowd: bool) -> Attributes {
-    let mut m = Attributes::with_capacity(1);
-    m.insert("is_crowd".to_owned(), Value::Bool(crowd));
-    m
-}
-
 /// A copy of `m` sized for its entries (a cloned map reserves as many as
 /// its hash table could hold).
 fn copy_exact(m: &Attributes) -> Attributes {
@@ -1041,12 +1033,12 @@ fn annotation(
         let last = out.len().saturating_sub(1);
         for a in out.get_mut(..last).unwrap_or_default() {
             a.attributes = match &attributes {
-                None => crowd_attributes(crowd),
+                None => Attributes::is_crowd(crowd),
                 Some(m) => copy_exact(m),
             };
         }
         if let Some(a) = out.last_mut() {
-            a.attributes = attributes.unwrap_or_else(|| crowd_attributes(crowd));
+            a.attributes = attributes.unwrap_or_else(|| Attributes::is_crowd(crowd));
         }
     }
     Ok((!out.is_empty()).then_some((image_id, category_id)))

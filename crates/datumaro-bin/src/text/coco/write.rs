@@ -275,7 +275,7 @@ fn instance_json(item: &Item, a: &Annotation, ann_id: i64, image_id: u64) -> Opt
     }
     if !extra.is_empty() {
         t.extend_from_slice(b",\"attributes\":");
-        write_value(&mut t, &Value::Object(extra));
+        write_value(&mut t, &extra.into());
     }
     t.push(b'}');
     Some(t)

@@ -183,14 +183,11 @@ struct JsonAnnotation<'a> {
 }
 
 /// `{"is_crowd": false}` / `true` as orjson writes them: recognized as
-/// text (no parsing, no general map reading) and built at the size of
-/// their one entry (a cloned map would reserve three).
+/// text (no parsing, no general map reading), one shared map each.
 fn attributes(s: &mut Scanner<'_>) -> Result<Option<Attributes>> {
     for (text, v) in USUAL_ATTRIBUTES {
         if s.literal(text) {
-            let mut m = Attributes::with_capacity(1);
-            m.insert("is_crowd".to_owned(), Value::Bool(v));
-            return Ok(Some(m));
+            return Ok(Some(Attributes::is_crowd(v)));
         }
     }
     s.value()
