@@ -451,3 +451,66 @@ fn fernet_files_read_back_for_every_worker_count_and_output() {
         }
     }
 }
+
+/// A plain file's bytes do not depend on the number of workers, on how the
+/// items were appended (one by one, in parallel, or both in turns) or on
+/// whether it is written to a file (each worker's records at their place)
+/// or built in memory (byte identity with datumaro is the conformance
+/// run's).
+#[test]
+fn plain_files_are_the_same_bytes_for_every_worker_count_and_output() {
+    use vellum_datumaro::DatumWriter;
+    let root = fixtures().join("multi_blob/datumaro_binary");
+    let ds = read_datumaro_binary(&root, &ReadOptions::default()).unwrap();
+    let items = &ds.subsets[0].items;
+    let tmp = tempfile::tempdir().unwrap();
+    for max_blob_size in [64, 1000, 1 << 20] {
+        let writer = || {
+            DatumWriter::new(
+                ds.infos.clone(),
+                ds.categories.clone(),
+                ds.media_type,
+                WriteOptions {
+                    max_blob_size,
+                    ..WriteOptions::default()
+                },
+            )
+        };
+        let mut one_by_one = writer();
+        for item in items {
+            one_by_one.push(item).unwrap();
+        }
+        let expected = one_by_one.finish().unwrap();
+        for threads in [1, 2, 3, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let (a, b) = items.split_at(items.len() / 3);
+            let (b, c) = b.split_at(1);
+            let fills: [&(dyn Fn(&mut DatumWriter) + Sync); 2] =
+                [&|w| w.extend_par(items).unwrap(), &|w| {
+                    w.extend_par(a).unwrap();
+                    w.push(&b[0]).unwrap();
+                    w.extend_par(c).unwrap();
+                }];
+            for (k, fill) in fills.iter().enumerate() {
+                let file = tmp
+                    .path()
+                    .join(format!("{max_blob_size}_{threads}_{k}.datum"));
+                let (in_memory, written) = pool.install(|| {
+                    let mut w = writer();
+                    fill(&mut w);
+                    let in_memory = w.finish().unwrap();
+                    let mut w = writer();
+                    fill(&mut w);
+                    (in_memory, w.write_to(&file).unwrap())
+                });
+                let what = format!("{threads} threads, blobs of {max_blob_size}, fill {k}");
+                assert!(in_memory == expected, "{what}: in memory");
+                assert!(std::fs::read(&file).unwrap() == expected, "{what}: file");
+                assert_eq!(written, expected.len() as u64, "{what}");
+            }
+        }
+    }
+}

@@ -64,15 +64,20 @@ pub const DEFAULT_MAX_BLOB_SIZE: usize = 1 << 20;
 /// file order; a blob is a range of it (for plain files the blobs are
 /// simply consecutive), so no record is copied into a blob of its own. The
 /// whole file is known before it is written because the blob table (the
-/// size of every blob) comes before the blobs.
+/// size of every blob) comes before the blobs. Records that other workers
+/// encoded follow in buffers of their own ([`DatumWriter::extend_par`]):
+/// a plain file writes them from there, each worker its own at its place;
+/// anything else appends them to the first buffer first.
 #[derive(Debug)]
 pub struct DatumWriter {
     infos: Attributes,
     categories: Categories,
     media_type: MediaType,
     opts: WriteOptions,
-    /// Every record so far, in order.
+    /// The records so far, in order...
     records: Vec<u8>,
+    /// ...followed by these, encoded by other workers.
+    later: Vec<Vec<u8>>,
     /// Where each closed blob ends in `records`.
     blob_ends: Vec<usize>,
     items: usize,
@@ -100,12 +105,29 @@ impl DatumWriter {
             media_type,
             opts,
             records: Vec::new(),
+            later: Vec::new(),
             blob_ends: Vec::new(),
             items: 0,
         }
     }
 
-    /// Where the open blob starts in `records`.
+    /// The length of all records so far.
+    fn len(&self) -> usize {
+        self.records.len() + self.later.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// Appends the other workers' records to `records`.
+    fn join_later(&mut self) {
+        if self.later.is_empty() {
+            return;
+        }
+        self.records.reserve(self.later.iter().map(Vec::len).sum());
+        for part in std::mem::take(&mut self.later) {
+            self.records.extend_from_slice(&part);
+        }
+    }
+
+    /// Where the open blob starts in the records.
     fn blob_start(&self) -> usize {
         self.blob_ends.last().copied().unwrap_or(0)
     }
@@ -121,6 +143,7 @@ impl DatumWriter {
 
     /// Appends one item.
     pub fn push(&mut self, item: &Item) -> Result<()> {
+        self.join_later();
         let at = self.records.len();
         if let Err(e) = put_item(&mut self.records, item, self.opts.type_codes) {
             self.records.truncate(at);
@@ -135,6 +158,7 @@ impl DatumWriter {
     /// On one thread, records go straight into the file's buffer; with
     /// more, each thread encodes a contiguous part (see below).
     pub fn extend_par(&mut self, items: &[Item]) -> Result<()> {
+        self.join_later();
         // One allocation for the whole file: growing a buffer of tens of MiB
         // copies it and touches fresh pages at every step.
         // Every 16th item is enough to size it (and reading every item's
@@ -194,10 +218,12 @@ impl DatumWriter {
             }
         };
         self.end_records(base, &first_ends);
-        for (buf, ends) in &others {
-            let base = self.records.len();
-            self.records.extend_from_slice(buf);
-            self.end_records(base, ends);
+        for (buf, ends) in others {
+            let base = self.len();
+            self.end_records(base, &ends);
+            if !buf.is_empty() {
+                self.later.push(buf);
+            }
         }
         Ok(())
     }
@@ -263,8 +289,12 @@ impl DatumWriter {
     /// Closes the last blob and seals the blobs (encryption) and headers:
     /// the head of the file (signature to blob table) and the blobs.
     fn parts(mut self) -> Result<(Vec<u8>, Body)> {
-        if self.records.len() > self.blob_start() {
-            self.blob_ends.push(self.records.len());
+        if self.len() > self.blob_start() {
+            self.blob_ends.push(self.len());
+        }
+        if self.opts.cipher.is_some() {
+            // Blobs may straddle the workers' buffers.
+            self.join_later();
         }
         let cipher = self.opts.cipher.as_ref();
         let mut out = Vec::with_capacity(4096);
@@ -314,6 +344,7 @@ impl DatumWriter {
             }
             None => Body::Plain {
                 records: self.records,
+                later: self.later,
                 sizes: ranges.iter().map(|r| r.len()).collect(),
             },
         };
@@ -371,6 +402,30 @@ impl DatumWriter {
                 }
                 Ok(())
             })?;
+        } else if let Body::Plain { records, later, .. } = &body
+            && !later.is_empty()
+        {
+            // Each worker's records at their place, from every worker at
+            // once (the kernel's copy into the page cache is most of a
+            // plain file's writing).
+            let mut placed = Vec::with_capacity(later.len() + 1);
+            for b in std::iter::once(records).chain(later) {
+                placed.push((n, b.as_slice()));
+                n += b.len() as u64;
+            }
+            let pending = std::sync::atomic::AtomicUsize::new(0);
+            let f = &f;
+            placed.par_iter().try_for_each(|&(at, b)| -> Result<()> {
+                for (k, piece) in b.chunks(WRITE_PIECE).enumerate() {
+                    f.write_all_at(piece, at + (k * WRITE_PIECE) as u64)?;
+                    let before =
+                        pending.fetch_add(piece.len(), std::sync::atomic::Ordering::Relaxed);
+                    if (before + piece.len()) / WRITEBACK_STEP > before / WRITEBACK_STEP {
+                        f.start_writeback_shared();
+                    }
+                }
+                Ok(())
+            })?;
         } else {
             let mut pending = 0;
             body.each_slice(|b| {
@@ -393,8 +448,13 @@ impl DatumWriter {
 
 /// The blobs of a file, after the head.
 enum Body {
-    /// Plain blobs: consecutive ranges of the records, of these sizes.
-    Plain { records: Vec<u8>, sizes: Vec<usize> },
+    /// Plain blobs: consecutive ranges of the records (`records` then
+    /// `later`), of these sizes.
+    Plain {
+        records: Vec<u8>,
+        later: Vec<Vec<u8>>,
+        sizes: Vec<usize>,
+    },
     /// Encrypted blobs, one token each.
     Sealed(Vec<Vec<u8>>),
     /// Fernet blobs still to encrypt: these ranges of the records.
@@ -456,7 +516,10 @@ impl Body {
     /// Hands the bytes after the head, in order, to `sink`.
     fn each_slice(&self, mut sink: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
         match self {
-            Body::Plain { records, .. } => sink(records),
+            Body::Plain { records, later, .. } => {
+                sink(records)?;
+                later.iter().try_for_each(|b| sink(b))
+            }
             Body::Sealed(blobs) => blobs.iter().try_for_each(|b| sink(b)),
             // Written in place by `fernet_pieces`, never as slices.
             Body::FernetStream { .. } => Err(Error::Crypto(
