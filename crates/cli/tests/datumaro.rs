@@ -209,3 +209,41 @@ fn no_fsync_writes_the_same_bytes() {
         }
     }
 }
+
+/// `info` on a binary folder (counted on the workers, blob by blob) gives
+/// the item and per-kind annotation counts of the whole dataset as the
+/// library reads it, for every worker count.
+#[test]
+fn info_counts_binary_folders_as_the_library_reads_them() {
+    for case in [
+        "all_annotation_types",
+        "multi_blob",
+        "point_cloud",
+        "video_frames",
+    ] {
+        let dir = fixtures().join(case).join("datumaro_binary");
+        let ds = vellum_datumaro::read_datumaro_binary(&dir, &Default::default()).unwrap();
+        let mut expected = serde_json::Map::new();
+        for a in ds.items().flat_map(|i| &i.annotations) {
+            let n = expected.entry(a.kind.name()).or_insert(Value::from(0));
+            *n = Value::from(n.as_u64().unwrap() + 1);
+        }
+        for workers in ["1", "2", "3"] {
+            let info = json_of(
+                vellum()
+                    .args(["--json", "--num-workers", workers, "datumaro", "info"])
+                    .arg(&dir),
+            );
+            assert_eq!(
+                info["items"],
+                ds.items().count(),
+                "{case}, {workers} workers"
+            );
+            assert_eq!(
+                info["annotations"],
+                Value::Object(expected.clone()),
+                "{case}, {workers} workers"
+            );
+        }
+    }
+}

@@ -182,6 +182,39 @@ fn for_each_blob_keeps_file_order_and_stops_at_the_first_error() {
         res.unwrap();
         assert_eq!(got, blobs, "{workers} workers beside a pool");
     }
+    // `map` runs on the workers, its results come in file order, and its
+    // first error stops the walk.
+    let lens: Vec<usize> = blobs.iter().map(Vec::len).collect();
+    let stop_at = blobs[2][0].id.clone();
+    for workers in [1, 2, 3, 8] {
+        let mut got = Vec::new();
+        r.map_blobs(
+            workers,
+            |b| Ok(b.len()),
+            |n| {
+                got.push(n);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got, lens, "{workers} workers");
+        let mut got = Vec::new();
+        let res = r.map_blobs(
+            workers,
+            |b| {
+                if b[0].id == stop_at {
+                    return Err(vellum_datumaro::Error::KeyRequired);
+                }
+                Ok(b.len())
+            },
+            |n| {
+                got.push(n);
+                Ok(())
+            },
+        );
+        assert!(matches!(res, Err(vellum_datumaro::Error::KeyRequired)));
+        assert_eq!(got, lens[..2], "{workers} workers");
+    }
     // An error of `f` stops the walk: nothing after it is handed over.
     for workers in [1, 3] {
         let mut seen = 0;

@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use serde_json::{Value, json};
 use vellum_datumaro::{
-    Cipher, Dataset, DatumReader, ReadOptions, Subset, dataset_json, read_coco, read_dataset_meta,
-    read_datumaro_json,
+    Cipher, Dataset, DatumReader, Item, KIND_NAMES, ReadOptions, Subset, dataset_json, read_coco,
+    read_dataset_meta, read_datumaro_json,
 };
 
 use crate::commands::inspect::{Format, detect};
@@ -220,10 +220,20 @@ fn info(path: &Path, key: Option<&str>, g: &Global) -> Result<Outcome> {
             }));
             let bar = progress::bar(g, r.blob_count() as u64, "blobs");
             let mut sf = SubsetFacts::default();
-            r.for_each_blob(workers, |items| {
-                sf.items += items.len();
+            // Counted (and dropped) on the worker that decoded the blob.
+            let count = |items: Vec<Item>| {
+                let mut counts = [0usize; KIND_NAMES.len()];
                 for a in items.iter().flat_map(|i| &i.annotations) {
-                    *sf.counts.entry(a.kind.name()).or_default() += 1;
+                    counts[a.kind.index()] += 1;
+                }
+                Ok((items.len(), counts))
+            };
+            r.map_blobs(workers, count, |(items, counts)| {
+                sf.items += items;
+                for (name, n) in KIND_NAMES.iter().zip(counts) {
+                    if n > 0 {
+                        *sf.counts.entry(name).or_default() += n;
+                    }
                 }
                 bar.inc(1);
                 Ok(())

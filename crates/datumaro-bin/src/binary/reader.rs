@@ -308,23 +308,39 @@ impl DatumReader {
     pub fn for_each_blob(
         &self,
         workers: usize,
-        mut f: impl FnMut(Vec<Item>) -> Result<()>,
+        f: impl FnMut(Vec<Item>) -> Result<()>,
+    ) -> Result<()> {
+        self.map_blobs(workers, Ok, f)
+    }
+
+    /// [`DatumReader::for_each_blob`] with a step on the workers: each
+    /// blob's items go through `map` on the worker that decoded them, and
+    /// what it returns goes to `f`, in file order. Items that `map` drops
+    /// are freed by the thread that made them, which is much cheaper than
+    /// freeing them on another (a count of annotations runs about twice as
+    /// fast with two workers this way).
+    pub fn map_blobs<T: Send>(
+        &self,
+        workers: usize,
+        map: impl Fn(Vec<Item>) -> Result<T> + Sync,
+        mut f: impl FnMut(T) -> Result<()>,
     ) -> Result<()> {
         let n = self.blobs.len();
         let inside_pool = rayon::current_thread_index().is_some();
         if workers <= 1 || n <= 1 || inside_pool || rayon::current_num_threads() <= 1 {
             for i in 0..n {
-                f(self.read_blob(i)?)?;
+                f(map(self.read_blob(i)?)?)?;
             }
             return Ok(());
         }
+        let map = &map;
         rayon::in_place_scope(|s| {
             // One channel per blob: a task that panics drops its sender,
             // `recv` fails, and the scope passes the panic on.
             let spawn = |i: usize| {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 s.spawn(move |_| {
-                    let _ = tx.send(self.read_blob(i));
+                    let _ = tx.send(self.read_blob(i).and_then(map));
                 });
                 rx
             };

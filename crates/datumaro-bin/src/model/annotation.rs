@@ -148,17 +148,22 @@ pub const KIND_NAMES: [&str; 10] = [
 impl AnnotationKind {
     /// The kind's name (`label`, `mask`, `cuboid_2d`, ...).
     pub fn name(&self) -> &'static str {
+        KIND_NAMES[self.index()]
+    }
+
+    /// The kind's place in [`KIND_NAMES`] (to count kinds in an array).
+    pub fn index(&self) -> usize {
         match self {
-            AnnotationKind::Label { .. } => "label",
-            AnnotationKind::Mask { .. } => "mask",
-            AnnotationKind::Points { .. } => "points",
-            AnnotationKind::Polygon { .. } => "polygon",
-            AnnotationKind::Polyline { .. } => "polyline",
-            AnnotationKind::Bbox { .. } => "bbox",
-            AnnotationKind::Caption { .. } => "caption",
-            AnnotationKind::Cuboid3d { .. } => "cuboid_3d",
-            AnnotationKind::Ellipse { .. } => "ellipse",
-            AnnotationKind::Cuboid2d { .. } => "cuboid_2d",
+            AnnotationKind::Label { .. } => 0,
+            AnnotationKind::Mask { .. } => 1,
+            AnnotationKind::Points { .. } => 2,
+            AnnotationKind::Polygon { .. } => 3,
+            AnnotationKind::Polyline { .. } => 4,
+            AnnotationKind::Bbox { .. } => 5,
+            AnnotationKind::Caption { .. } => 6,
+            AnnotationKind::Cuboid3d { .. } => 7,
+            AnnotationKind::Ellipse { .. } => 8,
+            AnnotationKind::Cuboid2d { .. } => 9,
         }
     }
 
