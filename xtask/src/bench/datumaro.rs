@@ -21,6 +21,11 @@
 //! has one untimed warm-up run and `VELLUM_BENCH_OUR_REPEATS` (default 3)
 //! timed ones, as hyperfine does for short commands. Figures are medians;
 //! every sample is printed on standard error.
+//!
+//! With `VELLUM_BENCH_DATUMARO_1_11` set, datumaro 1.11.1 (the last version
+//! with encryption) is installed too, in `venv-1.11`: each round also times
+//! its plain and encrypted exports (`peers/datumaro_1_11_encryption.py`),
+//! and at the end it reads back our encrypted export.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,12 +33,54 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use super::{Measure, peers_dir, python_venv};
+use super::{Measure, peers_dir, python_venv, python_venv_in};
 
 const ITEMS: usize = 20_000;
 const SEED: u64 = 1;
 const PEER: &str = "datumaro 1.13.12";
 const KEY: &str = "datum-ZGF0dW1hcm8tZml4dHVyZS1rZXktMDAwMDAwMDAwMDA=";
+/// The annotations datumaro makes of the synthetic COCO dataset.
+const ANNOTATIONS: usize = 144_000;
+/// Our script for datumaro 1.11.1's encryption.
+const SCRIPT_1_11: &str = "datumaro_1_11_encryption.py";
+
+/// A venv with datumaro 1.11.1 under `work/venv-1.11`: the package without
+/// its declared dependencies (openvino, tritonclient, ...), then the
+/// modules it imports to export, encrypt and read (spec §12).
+fn datumaro_1_11(work: &Path) -> Result<PathBuf> {
+    python_venv_in(
+        &work.join("venv-1.11"),
+        &[
+            &["--no-deps", "datumaro==1.11.1"],
+            &[
+                "numpy<2.2",
+                "cryptography",
+                "orjson",
+                "pycocotools",
+                "pillow",
+                "opencv-python-headless",
+                "attrs",
+                "defusedxml",
+                "imagesize",
+                "ruamel.yaml",
+                "json-stream",
+                "pandas",
+                "pyarrow",
+                "shapely",
+                "lxml",
+                "tqdm",
+                "typing_extensions",
+                "PyYAML==6.0.2",
+                "networkx",
+                "scipy",
+                "tensorboardX",
+                "matplotlib",
+                "tabulate",
+                "requests",
+            ],
+        ],
+    )
+}
 
 /// datumaro 1.13.12's medians from the spec (§11), used only when the
 /// peer cannot be installed here (said so in the output).
@@ -120,24 +167,45 @@ impl OurStep {
 
 /// One run of the peer's step `key` (a fresh Python process): its seconds.
 fn peer_step(python: &Path, key: &str, coco: &Path, peer_dir: &Path) -> Result<f64> {
+    peer_result(
+        python,
+        "datumaro_bench.py",
+        &["_step", key],
+        &[coco, peer_dir],
+    )?
+    .first()
+    .copied()
+    .context("no seconds in the peer's result")
+}
+
+/// Runs the peer script `script ARGS PATHS` in a fresh Python process and
+/// returns the numbers of its `RESULT` line (a JSON object's `seconds`, or
+/// numbers separated by spaces).
+fn peer_result(python: &Path, script: &str, args: &[&str], paths: &[&Path]) -> Result<Vec<f64>> {
     let out = Command::new(python)
-        .arg(peers_dir().join("datumaro_bench.py"))
-        .args(["_step", key])
-        .arg(coco)
-        .arg(peer_dir)
+        .arg(peers_dir().join(script))
+        .args(args)
+        .args(paths)
         .output()
         .context("running the peer's step")?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().rev().find_map(|l| l.strip_prefix("RESULT "));
     match (out.status.success(), line) {
-        (true, Some(l)) => {
+        (true, Some(l)) if l.trim_start().starts_with('{') => {
             let doc: Value = serde_json::from_str(l)?;
-            doc["seconds"]
-                .as_f64()
-                .context("no seconds in the peer's result")
+            Ok(vec![
+                doc["seconds"]
+                    .as_f64()
+                    .context("no seconds in the peer's result")?,
+            ])
         }
+        (true, Some(l)) => l
+            .split_whitespace()
+            .map(|w| w.parse::<f64>().context("a number in the peer's result"))
+            .collect(),
         _ => bail!(
-            "the peer's step {key} failed: {}",
+            "the peer's {script} {} failed: {}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         ),
     }
@@ -288,6 +356,14 @@ pub fn run(work: &Path) -> Result<()> {
             (None, format!("{PEER} (spec §11 figures)"))
         }
     };
+    // Opt-in: datumaro 1.11.1, the last version with encryption, for its
+    // own encrypted export and its read-back of ours.
+    let py111 = if std::env::var_os("VELLUM_BENCH_DATUMARO_1_11").is_some() {
+        Some(datumaro_1_11(&work)?)
+    } else {
+        None
+    };
+    let mut theirs_111: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let rounds = repeats();
     eprintln!(
         "{rounds} rounds; in each, every step once for {peer_name} and then 1 warm-up and {} timed runs of vellum",
@@ -302,6 +378,20 @@ pub fn run(work: &Path) -> Result<()> {
             {
                 let t = peer_step(py, step.key, &coco, &peer_dir)?;
                 theirs[i].push(t);
+            }
+            if let Some(py) = &py111
+                && step.key == "export_fernet_nw0"
+            {
+                for (k, kind) in ["plain", "enc"].into_iter().enumerate() {
+                    let out = work.join("peer_1_11").join(kind);
+                    let t = peer_result(py, SCRIPT_1_11, &["_step", kind], &[&coco, &out])?;
+                    theirs_111[k].extend(t.first());
+                }
+                eprintln!(
+                    "round {round}/{rounds} datumaro 1.11.1 plain, encrypted export: {:?} s, {:?} s",
+                    theirs_111[0].last(),
+                    theirs_111[1].last()
+                );
             }
             ours[i].extend(step.round(&vellum)?);
             eprintln!(
@@ -431,6 +521,40 @@ pub fn run(work: &Path) -> Result<()> {
             higher_is_better: false,
         };
         println!("{m}");
+    }
+    if let Some(py) = &py111 {
+        let (plain, enc_111) = (median(theirs_111[0].clone()), median(theirs_111[1].clone()));
+        let m = Measure {
+            name: "encrypted export (Fernet, 1 worker)".into(),
+            ours: ours_med("export_fernet_nw0"),
+            peer: "datumaro 1.11.1's encrypted export".into(),
+            theirs: enc_111,
+            unit: "s".into(),
+            higher_is_better: false,
+        };
+        println!("{m}");
+        println!(
+            "datumaro 1.11.1's own encrypted export: {enc_111:.4} s, its plain export {plain:.4} s, overhead {:.2}x",
+            enc_111 / plain
+        );
+        // Our last encrypted export (2 workers), read back by datumaro 1.11.1.
+        let back = peer_result(py, SCRIPT_1_11, &["read"], &[&enc])?;
+        let (items, anns) = (
+            back.first().copied().unwrap_or(f64::NAN),
+            back.get(1).copied().unwrap_or(f64::NAN),
+        );
+        let whole = items == ITEMS as f64 && anns == ANNOTATIONS as f64;
+        println!(
+            "datumaro 1.11.1 reads our encrypted export: {items} items, {anns} annotations ({})",
+            if whole {
+                "all of them"
+            } else {
+                "NOT all of them"
+            }
+        );
+        if !whole {
+            bail!("datumaro 1.11.1 did not read our encrypted export back whole");
+        }
     }
     for (workers, enc, plain) in [
         (1, "export_fernet_nw0", "export_binary_nw0"),

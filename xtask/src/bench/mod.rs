@@ -78,23 +78,32 @@ impl std::fmt::Display for Measure {
 /// A Python virtual environment under `work/venv` with `packages`
 /// installed (created when missing); returns its interpreter.
 pub fn python_venv(work: &Path, packages: &[&str]) -> Result<PathBuf> {
-    let venv = work.join("venv");
+    python_venv_in(&work.join("venv"), &[packages])
+}
+
+/// A Python virtual environment at `venv`, with each of `installs` run as
+/// one `pip install` (arguments as given, e.g. `--no-deps` first), unless
+/// an earlier call with the same arguments did it; returns its interpreter.
+pub fn python_venv_in(venv: &Path, installs: &[&[&str]]) -> Result<PathBuf> {
     let python = venv.join("bin").join("python");
     if !python.exists() {
         let status = Command::new("python3")
             .args(["-m", "venv"])
-            .arg(&venv)
+            .arg(venv)
             .status()
             .context("running python3 -m venv")?;
         if !status.success() {
             bail!("python3 -m venv {} failed", venv.display());
         }
     }
-    let marker = venv.join(format!(".vellum-{}", blake_tag(packages)));
-    if !marker.exists() {
+    for packages in installs {
+        let marker = venv.join(format!(".vellum-{}", blake_tag(packages)));
+        if marker.exists() {
+            continue;
+        }
         let status = Command::new(&python)
             .args(["-m", "pip", "install", "--quiet"])
-            .args(packages)
+            .args(*packages)
             .status()
             .context("running pip install")?;
         if !status.success() {
