@@ -11,8 +11,8 @@
 //!
 //! | module / type | what |
 //! | --- | --- |
-//! | [`Dataset`], [`Subset`], [`Item`], [`Media`], [`Annotation`], [`AnnotationKind`], [`Categories`], [`Rle`] | the model |
-//! | [`DatumReader`], [`ReadOptions`], [`read_datumaro_binary`] | `.datum` reading: headers, then blob by blob (parallel) |
+//! | [`Dataset`], [`Subset`], [`Item`], [`Media`], [`Annotation`], [`AnnotationKind`], [`Attributes`], [`Categories`], [`Rle`] | the model (attribute maps shared by their clones) |
+//! | [`DatumReader`], [`ReadOptions`], [`read_datumaro_binary`] | `.datum` reading: headers, then blob by blob (workers decoding ahead, `map_blobs` for work on them) |
 //! | [`DatumWriter`], [`WriteOptions`], [`write_datumaro_binary`] | `.datum` writing with datumaro's blob rule |
 //! | [`Cipher`] | datumaro 1.11 Fernet encryption |
 //! | [`read_datumaro_json`], [`write_datumaro_json`], [`datumaro_json_document`] | Datumaro JSON (writer byte-identical to datumaro 1.13.12) |
