@@ -6,7 +6,7 @@
 //! | Fernet | [`Fernet`] | the public Fernet specification: AES-128-CBC + HMAC-SHA256 tokens, byte-compatible with Python `cryptography.fernet`; MAC checked in constant time before decrypting; many tokens at once with their CBC chains interleaved ([`Fernet::encrypt_many`], or streamed piece by piece with [`Fernet::encrypt_pieces`]) |
 //! | datumaro keys | [`DatumaroKey`], [`DATUMARO_KEY_FILE`] | `datum-` + Fernet key strings, `secret_key.txt`, the key check token ("handshake") |
 //! | Vellum keys | [`VellumKey`], [`Secret`], [`PassphraseParams`] | 32 random bytes, `vellum-` + base64url strings, key files, argon2id passphrases; wiped on drop |
-//! | sealed stream | [`seal`], [`unseal`], [`SealedSlice`], [`SealedWriter`], [`SealedReader`], [`StreamHeader`] | XChaCha20-Poly1305 in the STREAM construction, 64 KiB chunks: parallel (rayon), random access to chunk k, bounded-memory `Read`/`Write` adapters; truncation, reordering, duplication, splicing and a wrong key are detected |
+//! | sealed stream | [`seal`], [`unseal`], [`Sealer`], [`SealedSlice`], [`SealedWriter`], [`SealedReader`], [`StreamHeader`] | XChaCha20-Poly1305 in the STREAM construction, 64 KiB chunks: parallel (rayon), into a place laid out in advance (`Sealer`), random access to chunk k, bounded-memory `Read`/`Write` adapters; truncation, reordering, duplication, splicing and a wrong key are detected |
 //! | errors | [`Error`], [`Result`] | one error enum; authentication failures never release plaintext |
 //!
 //! What it is not for: parsing datumaro files (that is `vellum-datumaro`,
@@ -51,7 +51,7 @@ pub use fernet::{
 pub use key::{PassphraseParams, Secret, VELLUM_KEY_ENV, VELLUM_KEY_PREFIX, VellumKey};
 pub use stream::{
     DEFAULT_CHUNK_SIZE, MAX_HEADER_LEN, SEALED_MAGIC, SEALED_VERSION, SealedReader, SealedSlice,
-    SealedWriter, StreamHeader, TAG_LEN, seal, seal_with_chunk_size, unseal,
+    SealedWriter, Sealer, StreamHeader, TAG_LEN, seal, seal_with_chunk_size, unseal,
 };
 /// Re-exported: secrets handed out by this crate are wrapped in it.
 pub use zeroize::Zeroizing;

@@ -399,3 +399,38 @@ fn chunk_sizes_are_powers_of_two_from_1_kib_to_16_mib() {
         assert_eq!(out, plain);
     }
 }
+
+/// A `Sealer` stream is an ordinary sealed stream: every reader opens it,
+/// it has the one-shot `seal`'s length and chunking, and a buffer of the
+/// wrong length is refused before anything is written.
+#[test]
+fn sealer_streams_open_like_one_shot_ones() {
+    use vellum_crypto::Sealer;
+    for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 17] {
+        let s = Sealer::new(&secret(), CHUNK).unwrap();
+        let plain = data(len);
+        assert_eq!(s.sealed_len(len), sealed(len).len(), "{len}");
+        let mut out = vec![0u8; s.sealed_len(len)];
+        s.seal_into(&plain, &mut out).unwrap();
+        assert_eq!(open_all(&out).unwrap(), plain, "{len}");
+        // The last chunk is flagged: dropping it is a truncation.
+        if len > CHUNK {
+            let cut = &out[..HEADER + SEALED_CHUNK];
+            assert!(open_all(cut).is_err(), "{len}");
+        }
+        for wrong in [out.len() - 1, out.len() + 1] {
+            let mut buf = vec![7u8; wrong];
+            assert!(s.seal_into(&plain, &mut buf).is_err(), "{len}");
+            assert!(buf.iter().all(|&b| b == 7), "{len}: nothing written");
+        }
+    }
+    // Two streams of the same secret have different nonces.
+    let (a, b) = (
+        Sealer::new(&secret(), CHUNK).unwrap(),
+        Sealer::new(&secret(), CHUNK).unwrap(),
+    );
+    let (mut x, mut y) = (vec![0u8; a.sealed_len(10)], vec![0u8; b.sealed_len(10)]);
+    a.seal_into(&data(10), &mut x).unwrap();
+    b.seal_into(&data(10), &mut y).unwrap();
+    assert_ne!(x, y);
+}

@@ -55,6 +55,91 @@ pub fn seal_with_chunk_size(
     }
 }
 
+/// One sealed stream to write into a place of the caller's (a region of a
+/// file or of a larger buffer): its length is known before any byte is
+/// sealed, so several streams can be laid out first and sealed in
+/// parallel, each into its own place, without a copy.
+///
+/// ```
+/// use vellum_crypto::{Secret, Sealer, VellumKey, unseal};
+/// let secret = Secret::Key(VellumKey::generate());
+/// let data = b"a blob of records".repeat(100);
+/// let s = Sealer::new(&secret, 1024)?;
+/// let mut out = vec![0u8; s.sealed_len(data.len())];
+/// s.seal_into(&data, &mut out)?;
+/// assert_eq!(unseal(&secret, &out)?, data);
+/// # Ok::<(), vellum_crypto::Error>(())
+/// ```
+pub struct Sealer {
+    header: Vec<u8>,
+    cipher: ChunkCipher,
+}
+
+impl std::fmt::Debug for Sealer {
+    /// The header's length and the chunk size; never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealer")
+            .field("header_len", &self.header.len())
+            .field("chunk_size", &self.cipher.chunk_size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sealer {
+    /// A new stream (fresh random nonce prefix; a passphrase gets a fresh
+    /// salt and is stretched here) with `chunk_size`-byte chunks.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a bad chunk size, [`Error::Passphrase`].
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails.
+    pub fn new(secret: &Secret, chunk_size: usize) -> Result<Sealer> {
+        let (header, key) = StreamHeader::for_sealing(secret, chunk_size)?;
+        let cipher = ChunkCipher::new(&key, &header);
+        Ok(Sealer {
+            header: header.encode(),
+            cipher,
+        })
+    }
+
+    /// The length of the sealed stream of `plaintext_len` bytes.
+    pub fn sealed_len(&self, plaintext_len: usize) -> usize {
+        self.header.len() + self.cipher.sealed_len(plaintext_len)
+    }
+
+    /// Seals `plaintext` into `out`, which must be
+    /// [`Sealer::sealed_len`] bytes, on the calling thread (callers
+    /// parallelise across streams).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when `out` has another length.
+    pub fn seal_into(&self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        if out.len() != self.sealed_len(plaintext.len()) {
+            return Err(Error::Unsupported {
+                field: "sealed stream buffer length",
+                found: out.len() as u64,
+            });
+        }
+        let (head, body) = out.split_at_mut(self.header.len());
+        head.copy_from_slice(&self.header);
+        let size = self.cipher.chunk_size();
+        let sealed = self.cipher.sealed_chunk_size();
+        if plaintext.is_empty() {
+            return self.cipher.seal(0, true, plaintext, body);
+        }
+        let n = plaintext.len().div_ceil(size);
+        for (i, (src, dst)) in plaintext
+            .chunks(size)
+            .zip(body.chunks_mut(sealed))
+            .enumerate()
+        {
+            self.cipher.seal(i as u64, i + 1 == n, src, dst)?;
+        }
+        Ok(())
+    }
+}
+
 /// Opens a whole sealed stream, in parallel. Every chunk is authenticated
 /// before the plaintext is returned.
 ///

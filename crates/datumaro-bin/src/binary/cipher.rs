@@ -29,7 +29,8 @@ pub enum Cipher {
     Sealed(VellumKey),
 }
 
-fn crypto(e: vellum_crypto::Error) -> Error {
+/// A vellum-crypto error as this crate's.
+pub(crate) fn crypto(e: vellum_crypto::Error) -> Error {
     match e {
         vellum_crypto::Error::WrongKeyOrTampered => Error::WrongKey,
         e => Error::Crypto(e.to_string()),
@@ -91,23 +92,20 @@ impl Cipher {
         }
     }
 
-    /// Encrypts several tokens (the blobs of a file) on the rayon pool;
-    /// Fernet tokens go in groups (one per thread) through
-    /// [`vellum_crypto::Fernet::encrypt_many`], which interleaves their
-    /// AES-CBC chains on one core.
-    pub(crate) fn seal_many(&self, plains: &[&[u8]]) -> Result<Vec<Vec<u8>>> {
-        use rayon::prelude::*;
+    /// One fresh sealed stream per blob, `n` of them (the sealed scheme
+    /// only: Fernet blobs go through [`vellum_crypto::Fernet::encrypt_pieces`]).
+    pub(crate) fn sealers(&self, n: usize) -> Result<Vec<vellum_crypto::Sealer>> {
         match self {
-            Cipher::Fernet(k) => {
-                let f = k.fernet();
-                let per_thread = plains.len().div_ceil(rayon::current_num_threads()).max(32);
-                let groups: Vec<Vec<Vec<u8>>> = plains
-                    .par_chunks(per_thread)
-                    .map(|g| f.encrypt_many(g))
-                    .collect();
-                Ok(groups.into_iter().flatten().collect())
+            Cipher::Sealed(k) => {
+                let secret = Secret::Key(k.clone());
+                (0..n)
+                    .map(|_| {
+                        vellum_crypto::Sealer::new(&secret, vellum_crypto::DEFAULT_CHUNK_SIZE)
+                            .map_err(crypto)
+                    })
+                    .collect()
             }
-            Cipher::Sealed(_) => plains.par_iter().map(|p| self.seal(p)).collect(),
+            Cipher::Fernet(_) => Err(Error::Crypto("Fernet blobs have no sealed streams".into())),
         }
     }
 

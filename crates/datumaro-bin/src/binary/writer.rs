@@ -248,41 +248,59 @@ impl DatumWriter {
     /// The complete file.
     pub fn finish(self) -> Result<Vec<u8>> {
         let (mut out, body) = self.parts()?;
-        if let Body::FernetStream {
-            records,
-            ranges,
-            fernet,
-        } = &body
-        {
-            // Every token into its own place of the output, in parallel.
-            let head = out.len();
-            out.resize(head + body.len(), 0);
-            let mut rest = out.get_mut(head..).unwrap_or_default();
-            let mut places = Vec::with_capacity(ranges.len());
-            for r in ranges {
-                let (place, after) = rest.split_at_mut(vellum_crypto::Fernet::token_len(r.len()));
-                places.push(std::sync::Mutex::new(place));
-                rest = after;
-            }
-            fernet_pieces(records, ranges, fernet, &|blob, offset, piece| {
-                let mut place = places
-                    .get(blob)
-                    .ok_or_else(|| Error::Crypto("a Fernet piece of no blob".into()))?
-                    .lock()
-                    .map_err(|_| Error::Crypto("a Fernet worker panicked".into()))?;
-                place
-                    .get_mut(offset..offset + piece.len())
-                    .ok_or_else(|| Error::Crypto(TOKEN_LEN_MISMATCH.into()))?
-                    .copy_from_slice(piece);
+        if let Body::Plain { .. } = &body {
+            out.reserve(body.len());
+            body.each_slice(|b| {
+                out.extend_from_slice(b);
                 Ok(())
             })?;
             return Ok(out);
         }
-        out.reserve(body.len());
-        body.each_slice(|b| {
-            out.extend_from_slice(b);
-            Ok(())
-        })?;
+        // Encrypted blobs: every one into its own place of the output, in
+        // parallel (the blob table gave every length).
+        let head = out.len();
+        out.resize(head + body.len(), 0);
+        let mut rest = out.get_mut(head..).unwrap_or_default();
+        let mut places = Vec::new();
+        for len in body.blob_sizes() {
+            let (place, after) = rest.split_at_mut(len.min(rest.len()));
+            places.push(place);
+            rest = after;
+        }
+        match &body {
+            Body::FernetStream {
+                records,
+                ranges,
+                fernet,
+            } => {
+                let places: Vec<_> = places.into_iter().map(std::sync::Mutex::new).collect();
+                fernet_pieces(records, ranges, fernet, &|blob, offset, piece| {
+                    let mut place = places
+                        .get(blob)
+                        .ok_or_else(|| Error::Crypto("a Fernet piece of no blob".into()))?
+                        .lock()
+                        .map_err(|_| Error::Crypto("a Fernet worker panicked".into()))?;
+                    place
+                        .get_mut(offset..offset + piece.len())
+                        .ok_or_else(|| Error::Crypto(TOKEN_LEN_MISMATCH.into()))?
+                        .copy_from_slice(piece);
+                    Ok(())
+                })?;
+            }
+            Body::SealedStream {
+                records,
+                ranges,
+                sealers,
+            } => places
+                .into_par_iter()
+                .zip(ranges.par_iter().zip(sealers))
+                .try_for_each(|(place, (r, s))| {
+                    let plain = records.get(r.clone()).unwrap_or_default();
+                    s.seal_into(plain, place)
+                        .map_err(crate::binary::cipher::crypto)
+                })?,
+            Body::Plain { .. } => {}
+        }
         Ok(out)
     }
 
@@ -335,13 +353,12 @@ impl DatumWriter {
                 ranges,
                 fernet: k.fernet().clone(),
             },
-            Some(c) => {
-                let plain: Vec<&[u8]> = ranges
-                    .iter()
-                    .map(|r| self.records.get(r.clone()).unwrap_or_default())
-                    .collect();
-                Body::Sealed(c.seal_many(&plain)?)
-            }
+            // Sealed streams likewise, each into its place.
+            Some(c) => Body::SealedStream {
+                sealers: c.sealers(ranges.len())?,
+                records: self.records,
+                ranges,
+            },
             None => Body::Plain {
                 records: self.records,
                 later: self.later,
@@ -402,6 +419,39 @@ impl DatumWriter {
                 }
                 Ok(())
             })?;
+        } else if let Body::SealedStream {
+            records,
+            ranges,
+            sealers,
+        } = &body
+        {
+            // Each stream sealed into a worker's buffer and written at its
+            // place (the blob table gave every length), blobs on every
+            // worker at once.
+            let mut places = Vec::with_capacity(ranges.len());
+            for (r, s) in ranges.iter().zip(sealers) {
+                let len = s.sealed_len(r.len());
+                places.push((n, len));
+                n += len as u64;
+            }
+            let pending = std::sync::atomic::AtomicUsize::new(0);
+            let f = &f;
+            places
+                .par_iter()
+                .zip(ranges.par_iter().zip(sealers))
+                .try_for_each_init(Vec::new, |buf, (&(at, len), (r, s))| -> Result<()> {
+                    buf.clear();
+                    buf.resize(len, 0);
+                    let plain = records.get(r.clone()).unwrap_or_default();
+                    s.seal_into(plain, buf)
+                        .map_err(crate::binary::cipher::crypto)?;
+                    f.write_all_at(buf, at)?;
+                    let before = pending.fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+                    if (before + len) / WRITEBACK_STEP > before / WRITEBACK_STEP {
+                        f.start_writeback_shared();
+                    }
+                    Ok(())
+                })?;
         } else if let Body::Plain { records, later, .. } = &body
             && !later.is_empty()
         {
@@ -455,8 +505,13 @@ enum Body {
         later: Vec<Vec<u8>>,
         sizes: Vec<usize>,
     },
-    /// Encrypted blobs, one token each.
-    Sealed(Vec<Vec<u8>>),
+    /// Sealed blobs still to seal: these ranges of the records, each with
+    /// its stream.
+    SealedStream {
+        records: Vec<u8>,
+        ranges: Vec<std::ops::Range<usize>>,
+        sealers: Vec<vellum_crypto::Sealer>,
+    },
     /// Fernet blobs still to encrypt: these ranges of the records.
     FernetStream {
         records: Vec<u8>,
@@ -505,7 +560,13 @@ impl Body {
     fn blob_sizes(&self) -> Vec<usize> {
         match self {
             Body::Plain { sizes, .. } => sizes.clone(),
-            Body::Sealed(blobs) => blobs.iter().map(Vec::len).collect(),
+            Body::SealedStream {
+                ranges, sealers, ..
+            } => ranges
+                .iter()
+                .zip(sealers)
+                .map(|(r, s)| s.sealed_len(r.len()))
+                .collect(),
             Body::FernetStream { ranges, .. } => ranges
                 .iter()
                 .map(|r| vellum_crypto::Fernet::token_len(r.len()))
@@ -520,11 +581,10 @@ impl Body {
                 sink(records)?;
                 later.iter().try_for_each(|b| sink(b))
             }
-            Body::Sealed(blobs) => blobs.iter().try_for_each(|b| sink(b)),
-            // Written in place by `fernet_pieces`, never as slices.
-            Body::FernetStream { .. } => Err(Error::Crypto(
-                "Fernet blobs are written with fernet_pieces".into(),
-            )),
+            // Written in place, never as slices.
+            Body::FernetStream { .. } | Body::SealedStream { .. } => {
+                Err(Error::Crypto("encrypted blobs are written in place".into()))
+            }
         }
     }
 
