@@ -94,21 +94,24 @@ const SPEC_FIGURES: [(&str, f64); 7] = [
     ("import_json", 3.64),
 ];
 
-fn repeats() -> usize {
-    std::env::var("VELLUM_BENCH_REPEATS")
+/// A count from the environment variable `name` (at least 1), `default`
+/// when unset or not a number.
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
+        .unwrap_or(default)
         .max(1)
+}
+
+/// Rounds: each runs every step once for the peer.
+fn repeats() -> usize {
+    env_count("VELLUM_BENCH_REPEATS", 3)
 }
 
 /// Timed runs of each of our steps per round (after a warm-up run).
 fn our_repeats() -> usize {
-    std::env::var("VELLUM_BENCH_OUR_REPEATS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1)
+    env_count("VELLUM_BENCH_OUR_REPEATS", 3)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
