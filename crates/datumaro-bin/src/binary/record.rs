@@ -41,7 +41,8 @@ pub(crate) fn read_dict(r: &mut ByteReader<'_>, field: &'static str) -> Result<A
     // Neighbouring records mostly carry the same small dicts (COCO's
     // `{"is_crowd":false}` on every annotation): the last two parsed on
     // this thread are kept (an item's and its annotations'), and equal
-    // bytes give a copy instead of a second parse.
+    // bytes give the same map, shared (copy on write), instead of a second
+    // parse.
     LAST_DICTS.with_borrow_mut(|last| {
         if let Some(i) = last.iter().position(|(text, _)| text.as_slice() == bytes) {
             last.swap(0, i);

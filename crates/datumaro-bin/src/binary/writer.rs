@@ -78,7 +78,7 @@ pub struct DatumWriter {
     records: Vec<u8>,
     /// ...followed by these, encoded by other workers.
     later: Vec<Vec<u8>>,
-    /// Where each closed blob ends in `records`.
+    /// Where each closed blob ends in the records (`records`, then `later`).
     blob_ends: Vec<usize>,
     items: usize,
 }
