@@ -264,6 +264,24 @@ thread_local! {
     pub(crate) static KEPT_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Test documents: the files that `list` finds in the `format` folder of
+/// each of these fixture cases (with what `list` says of each), read.
+#[cfg(test)]
+pub(crate) fn fixture_docs<K>(
+    cases: &[&str],
+    format: &str,
+    list: impl Fn(&Path) -> Result<Vec<(K, std::path::PathBuf)>>,
+) -> Vec<(K, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
+    let mut docs = Vec::new();
+    for case in cases {
+        for (k, f) in list(&dir.join(case).join(format)).expect("files") {
+            docs.push((k, std::fs::read(&f).expect("fixture")));
+        }
+    }
+    docs
+}
+
 /// Test documents: `doc` with a few bytes replaced after several offsets,
 /// so that bad input meets the tasks of every piece.
 #[cfg(test)]

@@ -1077,21 +1077,24 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    /// The fixtures' COCO task files, with their task.
+    fn fixture_task_docs() -> Vec<(String, Vec<u8>)> {
+        crate::text::parallel::fixture_docs(
+            &[
+                "all_annotation_types",
+                "attribute_value_types",
+                "basic_image",
+            ],
+            "coco",
+            |d| Ok(task_files(d)?.into_iter().map(|(t, _, f)| (t, f)).collect()),
+        )
+    }
+
     /// A window that reads a few bytes at a time gives what the whole
     /// task file gives, results and errors alike.
     #[test]
     fn a_sliding_window_reads_what_the_whole_task_file_reads() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
-        let mut docs = Vec::new();
-        for case in [
-            "all_annotation_types",
-            "attribute_value_types",
-            "basic_image",
-        ] {
-            for (task, _, f) in task_files(&dir.join(case).join("coco")).expect("files") {
-                docs.push((task, std::fs::read(&f).expect("fixture")));
-            }
-        }
+        let mut docs = fixture_task_docs();
         if let Some((task, d)) = docs.first().cloned() {
             docs.push((task, d.get(..d.len() / 2).unwrap_or_default().to_vec()));
         }
@@ -1118,17 +1121,7 @@ mod tests {
     #[test]
     fn workers_read_what_one_thread_reads() {
         use crate::text::parallel::{corruptions, read_alone_and_together};
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
-        let mut docs = Vec::new();
-        for case in [
-            "all_annotation_types",
-            "attribute_value_types",
-            "basic_image",
-        ] {
-            for (task, _, f) in task_files(&dir.join(case).join("coco")).expect("files") {
-                docs.push((task, std::fs::read(&f).expect("fixture")));
-            }
-        }
+        let mut docs = fixture_task_docs();
         let synthetic =
             serde_json::to_vec(&crate::synth::coco_document(40, 7)).expect("a JSON document");
         docs.push(("instances".into(), synthetic.clone()));

@@ -808,22 +808,29 @@ pub fn read_datumaro_json(root: &Path) -> Result<Dataset> {
 mod tests {
     use super::*;
 
+    /// The Datumaro JSON files of these fixture cases.
+    fn fixture_json_docs(cases: &[&str]) -> Vec<Vec<u8>> {
+        crate::text::parallel::fixture_docs(cases, "datumaro_json", |d| {
+            Ok(datumaro_json_files(d)?
+                .into_iter()
+                .map(|f| ((), f))
+                .collect())
+        })
+        .into_iter()
+        .map(|(_, doc)| doc)
+        .collect()
+    }
+
     /// A window that reads a few bytes at a time gives what the whole
     /// document gives, results and errors alike (every step is retried at
     /// many window edges).
     #[test]
     fn a_sliding_window_reads_what_the_whole_document_reads() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
-        let mut docs = Vec::new();
-        for case in [
+        let mut docs = fixture_json_docs(&[
             "all_annotation_types",
             "attribute_value_types",
             "basic_image",
-        ] {
-            for f in datumaro_json_files(&dir.join(case).join("datumaro_json")).expect("files") {
-                docs.push(std::fs::read(&f).expect("fixture"));
-            }
-        }
+        ]);
         let broken = docs.first().map(|d| {
             let mut d = d.clone();
             d.truncate(d.len() * 2 / 3);
@@ -852,19 +859,13 @@ mod tests {
     #[test]
     fn workers_read_what_one_thread_reads() {
         use crate::text::parallel::{corruptions, read_alone_and_together};
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/datumaro");
-        let mut docs = Vec::new();
-        for case in [
+        let mut docs = fixture_json_docs(&[
             "all_annotation_types",
             "attribute_value_types",
             "basic_image",
             "point_cloud",
             "video",
-        ] {
-            for f in datumaro_json_files(&dir.join(case).join("datumaro_json")).expect("files") {
-                docs.push(std::fs::read(&f).expect("fixture"));
-            }
-        }
+        ]);
         let tmp = tempfile::tempdir().expect("tempdir");
         crate::synth::write_coco(tmp.path(), 40, 7).expect("synthetic COCO");
         let ds = crate::read_coco(tmp.path()).expect("read back");
