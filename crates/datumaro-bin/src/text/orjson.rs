@@ -138,7 +138,7 @@ pub fn write_f64(out: &mut Vec<u8>, x: f64) {
     }
     // The printer serde_json calls, without its serializer around it.
     let mut buf = zmij::Buffer::new();
-    put_short(out, buf.format_finite(x).as_bytes());
+    out.extend_from_slice(buf.format_finite(x).as_bytes());
 }
 
 /// Appends a JSON array of floats, each as [`write_f64`] writes it.
@@ -231,29 +231,6 @@ fn stage_text(stage: &mut [u8], at: usize, t: &[u8]) {
         8..=15 => copy_overlapping::<8>(dst, t),
         _ => dst.copy_from_slice(t),
     }
-}
-
-/// Appends at most 32 bytes with fixed-size moves (two overlapping ones)
-/// instead of a `memcpy` call of unknown length: this runs for every
-/// coordinate of an export.
-#[inline]
-fn put_short(out: &mut Vec<u8>, s: &[u8]) {
-    let n = s.len();
-    if !(8..=32).contains(&n) {
-        // Short texts ("1.0", "null") and anything unexpected.
-        out.extend_from_slice(s);
-        return;
-    }
-    let at = out.len();
-    out.extend_from_slice(&[0u8; 32]);
-    if let Some(dst) = out.get_mut(at..at + n) {
-        if n >= 16 {
-            copy_overlapping::<16>(dst, s);
-        } else {
-            copy_overlapping::<8>(dst, s);
-        }
-    }
-    out.truncate(at + n);
 }
 
 /// Copies `s` (`W <= len <= 2W`) into `dst` of the same length as two

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::export::{ExportOptions, ExportReport, Naming, check_subset_name, prepare_items};
 use crate::meta::write_dataset_meta;
 use crate::model::{Annotation, AnnotationKind, Categories, Dataset, Item, Media, MediaType};
-use crate::text::orjson::{write_f64, write_str, write_value};
+use crate::text::orjson::{write_f64, write_f64_array, write_str, write_value};
 use crate::{Error, Result};
 
 use super::TASKS;
@@ -89,14 +89,7 @@ fn write_images(out: &mut Vec<u8>, items: &[Item], ids: &[u64]) {
 }
 
 fn nums(out: &mut Vec<u8>, v: &[f64]) {
-    out.push(b'[');
-    for (i, &x) in v.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_f64(out, x);
-    }
-    out.push(b']');
+    write_f64_array(out, v.iter().copied());
 }
 
 fn polygon_area(p: &[f64]) -> f64 {
